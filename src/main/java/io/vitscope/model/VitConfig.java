@@ -1,0 +1,119 @@
+package io.vitscope.model;
+
+/**
+ * The architecture of a Vision Transformer, as timm's {@code VisionTransformer.__init__} arguments.
+ *
+ * <p>Abbreviations used in shape comments throughout the model: B batch, C channels, H×W image, P patch size,
+ * G grid side (H / P), L patches (G_h × G_w), T tokens (L + 1 with the class token), D embed dim, N heads,
+ * Dh head dim (D / N), M MLP hidden dim (D × mlp_ratio), K classes.
+ *
+ * @param imgHeight input height in pixels (H)
+ * @param imgWidth input width in pixels (W)
+ * @param patchSize side of a square patch (P); H and W must be multiples of it
+ * @param inChans input channels (C): 3 for RGB, 1 for grayscale
+ * @param numClasses classifier outputs (K)
+ * @param embedDim token width (D)
+ * @param depth number of transformer blocks
+ * @param numHeads attention heads per block (N); must divide D
+ * @param mlpRatio MLP hidden width as a multiple of D
+ * @param qkvBias whether the qkv projection has a bias
+ * @param layerNormEps epsilon of every LayerNorm (timm uses 1e-6; Hugging Face's ViT config says 1e-12)
+ */
+public record VitConfig(
+        int imgHeight,
+        int imgWidth,
+        int patchSize,
+        int inChans,
+        int numClasses,
+        int embedDim,
+        int depth,
+        int numHeads,
+        double mlpRatio,
+        boolean qkvBias,
+        double layerNormEps) {
+
+    public VitConfig {
+        require(imgHeight > 0 && imgWidth > 0, "image size must be positive, got %dx%d", imgHeight, imgWidth);
+        require(patchSize > 0, "patch size must be positive, got %d", patchSize);
+        require(imgHeight % patchSize == 0 && imgWidth % patchSize == 0,
+                "image size %dx%d is not a multiple of the patch size %d: choose a size divisible by it",
+                imgHeight, imgWidth, patchSize);
+        require(inChans > 0, "input channels must be positive, got %d", inChans);
+        require(numClasses > 0, "number of classes must be positive, got %d", numClasses);
+        require(embedDim > 0 && numHeads > 0, "embed dim and heads must be positive, got %d and %d", embedDim, numHeads);
+        require(embedDim % numHeads == 0,
+                "embed dim %d is not divisible by the number of heads %d", embedDim, numHeads);
+        require(depth > 0, "depth must be positive, got %d", depth);
+        require(mlpRatio > 0 && Double.isFinite(mlpRatio), "mlp ratio must be positive, got %s", mlpRatio);
+        require(Math.round(embedDim * mlpRatio) > 0, "MLP hidden width rounds to zero");
+        require(layerNormEps > 0 && layerNormEps < 1, "layer norm epsilon must be in (0, 1), got %s", layerNormEps);
+    }
+
+    /** A square-image config with timm's defaults for the rest (qkv bias on, LayerNorm eps 1e-6). */
+    public static VitConfig of(int imgSize, int patchSize, int inChans, int numClasses, int embedDim, int depth,
+                               int numHeads, double mlpRatio) {
+        return new VitConfig(imgSize, imgSize, patchSize, inChans, numClasses, embedDim, depth, numHeads, mlpRatio,
+                true, 1e-6);
+    }
+
+    public int headDim() {
+        return embedDim / numHeads;
+    }
+
+    public int gridHeight() {
+        return imgHeight / patchSize;
+    }
+
+    public int gridWidth() {
+        return imgWidth / patchSize;
+    }
+
+    /** Patches L = G_h × G_w. */
+    public int numPatches() {
+        return gridHeight() * gridWidth();
+    }
+
+    /** Tokens T = L + 1 (the class token). */
+    public int numTokens() {
+        return numPatches() + 1;
+    }
+
+    public int mlpHidden() {
+        return (int) Math.round(embedDim * mlpRatio);
+    }
+
+    public VitConfig withNumClasses(int k) {
+        return new VitConfig(imgHeight, imgWidth, patchSize, inChans, k, embedDim, depth, numHeads, mlpRatio, qkvBias,
+                layerNormEps);
+    }
+
+    public VitConfig withImageSize(int height, int width) {
+        return new VitConfig(height, width, patchSize, inChans, numClasses, embedDim, depth, numHeads, mlpRatio, qkvBias,
+                layerNormEps);
+    }
+
+    public VitConfig withLayerNormEps(double eps) {
+        return new VitConfig(imgHeight, imgWidth, patchSize, inChans, numClasses, embedDim, depth, numHeads, mlpRatio,
+                qkvBias, eps);
+    }
+
+    /** Multiply-adds ×2 of one forward pass for one image: patch embedding, blocks and head. */
+    public double flopsPerImage() {
+        double t = numTokens();
+        double d = embedDim;
+        double l = numPatches();
+        double patch = 2.0 * l * d * inChans * patchSize * patchSize;
+        double perBlock = 2.0 * t * d * 3 * d      // qkv
+                + 2.0 * t * t * d * 2              // q·kᵀ and attn·v
+                + 2.0 * t * d * d                  // proj
+                + 2.0 * t * d * mlpHidden() * 2;   // fc1, fc2
+        double head = 2.0 * d * numClasses;
+        return patch + depth * perBlock + head;
+    }
+
+    static void require(boolean ok, String format, Object... args) {
+        if (!ok) {
+            throw new IllegalArgumentException("Invalid ViT config: " + String.format(format, args));
+        }
+    }
+}
