@@ -12,11 +12,16 @@ import java.util.Locale;
  * @param width crop width
  * @param cropPct fraction of the resized image kept by the center crop (timm: 0.9 for ViT, 0.875 for DeiT)
  * @param interpolation resampling filter of the resize
+ * @param cropMode {@code CENTER}: timm's eval transform (shorter side to {@code floor(size / crop_pct)}, center crop);
+ *     {@code SQUASH}: resize straight to height × width ignoring aspect (Hugging Face's {@code ViTImageProcessor})
  * @param mean per-channel mean subtracted after scaling to [0, 1]
  * @param std per-channel standard deviation divided by after subtracting the mean
  */
 public record DataConfig(int inChans, int height, int width, double cropPct, Interpolation interpolation,
-                         double[] mean, double[] std) {
+                         CropMode cropMode, double[] mean, double[] std) {
+
+    /** How the image is fitted to the input size, as timm's {@code crop_mode} names it. */
+    public enum CropMode { CENTER, SQUASH }
 
     /** Resampling filters, named as timm and Pillow name them. */
     public enum Interpolation {
@@ -48,6 +53,7 @@ public record DataConfig(int inChans, int height, int width, double cropPct, Int
         VitConfig.require(height > 0 && width > 0, "input size must be positive, got %dx%d", height, width);
         VitConfig.require(cropPct > 0 && cropPct <= 1, "crop_pct must be in (0, 1], got %s", cropPct);
         VitConfig.require(interpolation != null, "interpolation is required");
+        VitConfig.require(cropMode != null, "crop mode is required");
         VitConfig.require(mean != null && mean.length == inChans, "mean needs %d values", inChans);
         VitConfig.require(std != null && std.length == inChans, "std needs %d values", inChans);
         for (double s : std) {
@@ -59,7 +65,7 @@ public record DataConfig(int inChans, int height, int width, double cropPct, Int
 
     /** timm's default for square RGB inputs. */
     public static DataConfig rgb(int size, double cropPct, Interpolation interpolation, double[] mean, double[] std) {
-        return new DataConfig(3, size, size, cropPct, interpolation, mean, std);
+        return new DataConfig(3, size, size, cropPct, interpolation, CropMode.CENTER, mean, std);
     }
 
     /** The shorter side after the resize step: {@code floor(size / crop_pct)}, as timm's transforms_factory does. */
@@ -80,19 +86,19 @@ public record DataConfig(int inChans, int height, int width, double cropPct, Int
     @Override
     public boolean equals(Object o) {
         return o instanceof DataConfig d && d.inChans == inChans && d.height == height && d.width == width
-                && d.cropPct == cropPct && d.interpolation == interpolation && Arrays.equals(d.mean, mean)
+                && d.cropPct == cropPct && d.interpolation == interpolation && d.cropMode == cropMode && Arrays.equals(d.mean, mean)
                 && Arrays.equals(d.std, std);
     }
 
     @Override
     public int hashCode() {
-        return Arrays.hashCode(new double[] {inChans, height, width, cropPct, interpolation.ordinal()})
+        return Arrays.hashCode(new double[] {inChans, height, width, cropPct, interpolation.ordinal(), cropMode.ordinal()})
                 ^ Arrays.hashCode(mean) ^ 31 * Arrays.hashCode(std);
     }
 
     @Override
     public String toString() {
-        return String.format(Locale.ROOT, "DataConfig[input=(%d,%d,%d), crop_pct=%s, interpolation=%s, mean=%s, std=%s]",
-                inChans, height, width, cropPct, interpolation.timmName(), Arrays.toString(mean), Arrays.toString(std));
+        return String.format(Locale.ROOT, "DataConfig[input=(%d,%d,%d), crop_pct=%s, interpolation=%s, crop_mode=%s, mean=%s, std=%s]",
+                inChans, height, width, cropPct, interpolation.timmName(), cropMode.name().toLowerCase(Locale.ROOT), Arrays.toString(mean), Arrays.toString(std));
     }
 }
