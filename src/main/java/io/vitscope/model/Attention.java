@@ -1,0 +1,81 @@
+package io.vitscope.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.Shape;
+import io.vitscope.probe.Frame;
+import io.vitscope.probe.Probe;
+import io.vitscope.probe.Site;
+
+/**
+ * timm 0.4.5's {@code Attention}, statement for statement, with its local names — so that a captured call reads like
+ * NoPdb's capture of the Python one. Note timm's names: here {@code N} is the number of tokens (T in vitscope's
+ * glossary) and {@code C} the embed dim (D).
+ *
+ * <pre>
+ * B, N, C = x.shape
+ * qkv = self.qkv(x).reshape(B, N, 3, self.num_heads, C // self.num_heads).permute(2, 0, 3, 1, 4)
+ * q, k, v = qkv[0], qkv[1], qkv[2]
+ * attn = (q @ k.transpose(-2, -1)) * self.scale      # q is not pre-scaled, as in 0.4.5
+ * attn = attn.softmax(dim=-1)
+ * x = (attn @ v).transpose(1, 2).reshape(B, N, C)
+ * x = self.proj(x)
+ * </pre>
+ *
+ * The attention matrix is always materialised (no fused kernel), so captures and breakpoints can see and change it.
+ */
+public final class Attention extends VitModule {
+
+    /** Just before {@code attn = attn.softmax(dim=-1)}: the scaled logits, what NoPdb's tutorial multiplies by 3. */
+    public static final Site PRE_SOFTMAX =
+            Site.before(Attention.class, "pre_softmax", "attn = attn.softmax(dim=-1)", "attn");
+    /** Just after the softmax: the attention probabilities. */
+    public static final Site POST_SOFTMAX =
+            Site.after(Attention.class, "post_softmax", "attn = attn.softmax(dim=-1)", "attn");
+
+    private final int numHeads;
+    private final float scale;
+    private final Linear qkv;
+    private final Linear proj;
+
+    Attention(int dim, int numHeads, boolean qkvBias) {
+        this.numHeads = numHeads;
+        this.scale = (float) Math.pow((double) dim / numHeads, -0.5);
+        this.qkv = child("qkv", new Linear(dim, dim * 3, qkvBias));
+        this.proj = child("proj", new Linear(dim, dim, true));
+    }
+
+    @Override
+    NDArray apply(Ctx ctx, NDArray x) {
+        try (Frame f = Probe.enter(this)) {
+            x = f.arg("x", x);                                               // (B, T, D)
+            Shape s = x.getShape();
+            int B = f.let("B", (int) s.get(0));
+            int N = f.let("N", (int) s.get(1));
+            int C = f.let("C", (int) s.get(2));
+            NDArray qkv = f.let("qkv", this.qkv.apply(ctx, x)                 // (B, T, 3D)
+                    .reshape(B, N, 3, numHeads, C / numHeads)                // (B, T, 3, N, Dh)
+                    .transpose(2, 0, 3, 1, 4));                              // (3, B, N, T, Dh)
+            NDArray q = f.let("q", qkv.get(0));                              // (B, N, T, Dh)
+            NDArray k = f.let("k", qkv.get(1));                              // (B, N, T, Dh)
+            NDArray v = f.let("v", qkv.get(2));                              // (B, N, T, Dh)
+            NDArray attn = f.let("attn", q.matMul(k.transpose(0, 1, 3, 2)).muli(scale)); // (B, N, T, T)
+            attn = f.at(PRE_SOFTMAX, attn);
+            attn = f.let("attn", attn.softmax(-1));                          // (B, N, T, T)
+            attn = f.at(POST_SOFTMAX, attn);
+            x = f.let("x", attn.matMul(v)                                    // (B, N, T, Dh)
+                    .transpose(0, 2, 1, 3)                                   // (B, T, N, Dh)
+                    .reshape(B, N, C));                                      // (B, T, D)
+            x = f.let("x", proj.apply(ctx, x));                              // (B, T, D)
+            return f.exit(x);
+        }
+    }
+
+    @Override
+    public Shape[] getOutputShapes(Shape[] inputShapes) {
+        return inputShapes;
+    }
+
+    public int numHeads() {
+        return numHeads;
+    }
+}

@@ -1,0 +1,225 @@
+package io.vitscope.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import ai.djl.pytorch.jni.JniUtils;
+import ai.djl.training.initializer.NormalInitializer;
+import io.vitscope.probe.Frame;
+import io.vitscope.probe.Probe;
+import io.vitscope.probe.Site;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
+/**
+ * timm's {@code VisionTransformer} (Dosovitskiy et al. 2020, "An Image is Worth 16x16 Words"), module for module
+ * and name for name, as a DJL block:
+ * <pre>
+ * x = self.patch_embed(x)                       # (B, L, D)
+ * cls_tokens = self.cls_token.expand(B, -1, -1) # (B, 1, D)
+ * x = torch.cat((cls_tokens, x), dim=1)         # (B, T, D)
+ * x = x + self.pos_embed
+ * for blk in self.blocks: x = blk(x)
+ * x = self.norm(x)
+ * x = x[:, 0]                                   # (B, D)  forward_features ends here
+ * x = self.head(x)                              # (B, K)
+ * </pre>
+ *
+ * <p>Abbreviations in shape comments: B batch, C channels, H×W image, P patch, G_h×G_w patch grid, L patches,
+ * T tokens (L + 1), D embed dim, N heads, Dh head dim, M MLP hidden dim, K classes.
+ *
+ * <p>It owns its parameters (in its own memory manager): close it to free them. Each forward keeps its temporaries
+ * in a scope freed before it returns; the returned tensor belongs to the input's manager.
+ */
+public final class VisionTransformer extends VitModule implements AutoCloseable {
+
+    /** After {@code x = x + self.pos_embed}: the tokens entering the first block. */
+    public static final Site POS_EMBED = Site.after(VisionTransformer.class, "pos_embed", "x = x + self.pos_embed", "x");
+    /** After {@code x = self.norm(x)}: every token after the final norm. */
+    public static final Site NORM = Site.after(VisionTransformer.class, "norm", "x = self.norm(x)", "x");
+    /** After {@code x = x[:, 0]}: the class token's features, the head's input. */
+    public static final Site PRE_LOGITS = Site.after(VisionTransformer.class, "pre_logits", "x = x[:, 0]", "x");
+    /** After {@code x = self.head(x)}: the logits. */
+    public static final Site LOGITS = Site.after(VisionTransformer.class, "logits", "x = self.head(x)", "x");
+
+    static {
+        MklFastPath.apply();
+    }
+
+    private final VitConfig config;
+    private final NDManager manager;
+    private final PatchEmbed patchEmbed;
+    private final Parameter clsToken; // (1, 1, D)
+    private final Parameter posEmbed; // (1, T, D)
+    private final List<Block> blocks;
+    private final LayerNorm norm;
+    private final Linear head;
+
+    /** A model of this architecture whose parameters are not set yet: load weights or initialise it. */
+    public VisionTransformer(VitConfig config) {
+        this.config = config;
+        this.manager = NDManager.newBaseManager();
+        this.patchEmbed = child("patch_embed", new PatchEmbed(config));
+        int d = config.embedDim();
+        this.clsToken = param("cls_token", new Shape(1, 1, d), Parameter.Type.WEIGHT, new NormalInitializer(0.02f));
+        this.posEmbed = param("pos_embed", new Shape(1, config.numTokens(), d), Parameter.Type.WEIGHT,
+                new NormalInitializer(0.02f));
+        BlockList list = child("blocks", new BlockList());
+        List<Block> bs = new ArrayList<>();
+        for (int i = 0; i < config.depth(); i++) {
+            bs.add(list.add(new Block(config)));
+        }
+        this.blocks = Collections.unmodifiableList(bs);
+        this.norm = child("norm", new LayerNorm(d, config.layerNormEps()));
+        this.head = child("head", new Linear(d, config.numClasses(), true));
+    }
+
+    /** {@code nn.ModuleList}: children named 0, 1, 2, … so that paths read {@code blocks.4.attn}. */
+    static final class BlockList extends VitModule {
+        private int size;
+
+        Block add(Block b) {
+            return child(Integer.toString(size++), b);
+        }
+
+        @Override
+        NDArray apply(Ctx ctx, NDArray x) {
+            throw new UnsupportedOperationException("blocks is a list of modules, not a module to call");
+        }
+
+        @Override
+        public Shape[] getOutputShapes(Shape[] inputShapes) {
+            return inputShapes;
+        }
+    }
+
+    /** Fills every parameter with timm's initialisation (seeded through DJL's engine), for training or benchmarks. */
+    public VisionTransformer initializeRandom(long seed) {
+        manager.getEngine().setRandomSeed((int) seed);
+        initialize(manager, DataType.FLOAT32, new Shape(1, config.inChans(), config.imgHeight(), config.imgWidth()));
+        return this;
+    }
+
+    /** The model's own memory manager, which owns its parameters. */
+    public NDManager manager() {
+        return manager;
+    }
+
+    public VitConfig config() {
+        return config;
+    }
+
+    public List<Block> blocks() {
+        return blocks;
+    }
+
+    /** The module at a timm path ({@code blocks.4.attn}); fails listing valid paths. */
+    public VitModule module(String path) {
+        VitModule m = namedModules().get(path);
+        if (m == null) {
+            throw new IllegalArgumentException("No module at path '" + path + "'. Valid paths include: patch_embed, "
+                    + "blocks.0 … blocks." + (config.depth() - 1) + ", blocks.I.attn, blocks.I.attn.qkv, blocks.I.mlp, "
+                    + "blocks.I.norm1, norm, head");
+        }
+        return m;
+    }
+
+    /**
+     * Logits for a batch of preprocessed images.
+     *
+     * @param images (B, C, H, W) float32, normalised as the model's data config says
+     * @return (B, K) float32, owned by the images' manager
+     */
+    public NDArray forward(NDArray images) {
+        return run(new Ctx(null, false, images.getManager()), images, true);
+    }
+
+    /** timm's {@code forward_features}: the class token after the final norm, (B, D), owned by the images' manager. */
+    public NDArray forwardFeatures(NDArray images) {
+        return run(new Ctx(null, false, images.getManager()), images, false);
+    }
+
+    @Override
+    NDArray apply(Ctx ctx, NDArray images) {
+        return run(ctx, images, true);
+    }
+
+    private NDArray run(Ctx ctx, NDArray images, boolean withHead) {
+        checkInput(images);
+        // Parameters initialised by DJL require gradients; at inference, recording autograd graphs would cost time
+        // and keep every intermediate alive. Grad mode is per thread in libtorch.
+        boolean gradWas = JniUtils.isGradMode();
+        if (!ctx.training() && gradWas) {
+            JniUtils.setGradMode(false);
+        }
+        try {
+            return runScoped(ctx, images, withHead);
+        } finally {
+            if (!ctx.training() && gradWas) {
+                JniUtils.setGradMode(true);
+            }
+        }
+    }
+
+    private NDArray runScoped(Ctx ctx, NDArray images, boolean withHead) {
+        NDManager caller = ctx.scope();
+        try (Frame f = Probe.enter(this); NDManager scope = caller.newSubManager()) {
+            NDArray x = f.arg("x", images);                                  // (B, C, H, W)
+            x.tempAttach(scope);
+            Ctx inner = ctx.in(scope);
+            int B = f.let("B", (int) x.getShape().get(0));
+            x = f.let("x", patchEmbed.apply(inner, x));                      // (B, L, D)
+            NDArray cls = inner.value(clsToken, x).broadcast(B, 1, config.embedDim()); // (B, 1, D)
+            cls.attach(scope);
+            NDArray clsTokens = f.let("cls_tokens", cls);                    // (B, 1, D)
+            x = f.let("x", clsTokens.concat(x, 1));                          // (B, T, D)
+            x = f.let("x", x.add(inner.value(posEmbed, x)));                 // (B, T, D)
+            x = f.at(POS_EMBED, x);
+            for (Block blk : blocks) {
+                x = f.let("x", blk.apply(inner, x));                         // (B, T, D)
+            }
+            x = f.let("x", norm.apply(inner, x));                            // (B, T, D)
+            x = f.at(NORM, x);
+            x = f.let("x", x.get(":, 0"));                                   // (B, D)
+            x = f.at(PRE_LOGITS, x);
+            if (withHead) {
+                x = f.let("x", head.apply(inner, x));                        // (B, K)
+                x = f.at(LOGITS, x);
+            }
+            NDArray out = x.duplicate();                                     // the caller's own copy
+            out.attach(caller);
+            return f.exit(out);
+        }
+    }
+
+    private void checkInput(NDArray images) {
+        Shape s = images.getShape();
+        Shape want = new Shape(-1, config.inChans(), config.imgHeight(), config.imgWidth());
+        if (s.dimension() != 4 || s.get(1) != config.inChans() || s.get(2) != config.imgHeight()
+                || s.get(3) != config.imgWidth() || s.get(0) < 1) {
+            throw new IllegalArgumentException("The model takes images of shape (B, " + config.inChans() + ", "
+                    + config.imgHeight() + ", " + config.imgWidth() + "), got " + s
+                    + ": preprocess them with the model's data config (or pick the model they were made for)");
+        }
+        if (images.getDataType() != DataType.FLOAT32) {
+            throw new IllegalArgumentException("The model takes float32 images, got " + images.getDataType()
+                    + " of shape " + want.toString().replace("-1", "B"));
+        }
+        if (!isInitialized()) {
+            throw new IllegalStateException("The model's parameters are not set: load a checkpoint or initializeRandom()");
+        }
+    }
+
+    @Override
+    public Shape[] getOutputShapes(Shape[] inputShapes) {
+        return new Shape[] {new Shape(inputShapes[0].get(0), config.numClasses())};
+    }
+
+    @Override
+    public void close() {
+        manager.close();
+    }
+}

@@ -1,0 +1,244 @@
+package io.vitscope.probe;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import java.time.Duration;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * A call that at least one capture or breakpoint is interested in. Locals are held by reference while the call
+ * runs; when it returns, each capture takes them over.
+ *
+ * <p>Ownership at return, to keep capturing cheap: locals the call created are moved (not copied) into the
+ * record's memory scope — the forward never writes a tensor in place, so the record sees exactly the value the
+ * call produced. Arguments, locals that are one of the arguments, and the root module's return value (which the
+ * caller owns) are copied.
+ */
+final class ActiveFrame extends Frame implements Hit {
+
+    private final Probed module;
+    private final boolean root;
+    private final List<CallCapture> captures;
+    private final List<Breakpoint> breakpoints;
+    private final LinkedHashMap<String, Object> args = new LinkedHashMap<>();
+    private final LinkedHashMap<String, Object> locals = new LinkedHashMap<>();
+    private final long start;
+    private final List<StackWalker.StackFrame> stack;
+    private Site current;
+    private NDArray currentValue;
+    private String currentVariable;
+    private boolean exited;
+
+    ActiveFrame(Probed module, List<CallCapture> captures, List<Breakpoint> breakpoints) {
+        this.module = module;
+        this.root = module.path().isEmpty();
+        this.captures = captures;
+        this.breakpoints = breakpoints;
+        this.stack = captures.isEmpty() ? List.of() : callerStack();
+        this.start = System.nanoTime();
+    }
+
+    private static List<StackWalker.StackFrame> callerStack() {
+        return StackWalker.getInstance().walk(s -> s
+                .dropWhile(f -> f.getClassName().startsWith("io.vitscope.probe."))
+                .limit(64)
+                .toList());
+    }
+
+    @Override
+    public NDArray arg(String name, NDArray value) {
+        args.put(name, value);
+        locals.put(name, value);
+        return fire(Site.entry(module.getClass()), name, value);
+    }
+
+    @Override
+    public NDArray let(String name, NDArray value) {
+        locals.put(name, value);
+        return value;
+    }
+
+    @Override
+    public int let(String name, int value) {
+        locals.put(name, value);
+        return value;
+    }
+
+    @Override
+    public NDArray at(Site site, NDArray value) {
+        return fire(site, site.variable(), value);
+    }
+
+    @Override
+    public NDArray exit(NDArray value) {
+        NDArray result = fire(Site.ret(module.getClass()), "return", value);
+        exited = true;
+        if (!captures.isEmpty()) {
+            record(result);
+        }
+        return result;
+    }
+
+    private NDArray fire(Site site, String variable, NDArray value) {
+        if (breakpoints.isEmpty()) {
+            return value;
+        }
+        current = site;
+        currentVariable = variable;
+        currentValue = value;
+        try {
+            for (Breakpoint bp : breakpoints) {
+                if (bp.stopsAt(site)) {
+                    bp.fire(this);
+                }
+            }
+            if (variable != null && !variable.equals("return") && currentValue != value) {
+                locals.put(variable, currentValue);
+            }
+            return currentValue;
+        } finally {
+            current = null;
+        }
+    }
+
+    private void record(NDArray returnValue) {
+        Duration duration = Duration.ofNanos(System.nanoTime() - start);
+        Set<NDArray> argValues = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
+        for (Object v : args.values()) {
+            if (v instanceof NDArray a) {
+                argValues.add(a);
+            }
+        }
+        // The first capture takes ownership of the call's own tensors; any further capture copies from it.
+        Map<NDArray, NDArray> owned = new IdentityHashMap<>();
+        for (CallCapture capture : captures) {
+            NDManager manager = Probe.newRecordManager();
+            LinkedHashMap<String, Object> recordArgs = new LinkedHashMap<>();
+            for (Map.Entry<String, Object> e : args.entrySet()) {
+                NDArray a = (NDArray) e.getValue();
+                recordArgs.put(e.getKey(), adopt(a, manager, owned, false));
+            }
+            LinkedHashMap<String, Object> recordLocals = new LinkedHashMap<>();
+            for (Map.Entry<String, Object> e : locals.entrySet()) {
+                Object v = e.getValue();
+                if (v instanceof NDArray a) {
+                    boolean movable = !argValues.contains(a) && !(root && a == returnValue);
+                    v = adopt(a, manager, owned, movable);
+                }
+                recordLocals.put(e.getKey(), v);
+            }
+            NDArray ret = returnValue == null ? null : adopt(returnValue, manager, owned, !root);
+            capture.add(new CallRecord(module.path(), module.getClass(), recordArgs, recordLocals, ret, stack, duration,
+                    manager));
+        }
+    }
+
+    /** Moves a tensor the call created into the record's scope, or copies it when it is not the call's to give. */
+    private static NDArray adopt(NDArray a, NDManager manager, Map<NDArray, NDArray> owned, boolean movable) {
+        NDArray mine = owned.get(a);
+        if (mine != null) {
+            if (mine.getManager() == manager) {
+                return mine;                       // the same tensor under two names in this record
+            }
+            NDArray c = mine.duplicate();
+            c.attach(manager);
+            return c;
+        }
+        NDArray result;
+        if (movable && !Probe.isRecorded(a)) {
+            a.attach(manager);
+            result = a;
+        } else {
+            result = a.duplicate();
+            result.attach(manager);
+        }
+        owned.put(a, result);
+        return result;
+    }
+
+    // ---- Hit: what breakpoint actions see ----
+
+    @Override
+    public String path() {
+        return module.path();
+    }
+
+    @Override
+    public Class<?> moduleClass() {
+        return module.getClass();
+    }
+
+    @Override
+    public Site site() {
+        requireStopped();
+        return current;
+    }
+
+    @Override
+    public Set<String> names() {
+        return java.util.Collections.unmodifiableSet(locals.keySet());
+    }
+
+    @Override
+    public NDArray get(String name) {
+        requireStopped();
+        if (name.equals(currentVariable)) {
+            return currentValue;
+        }
+        Object v = locals.get(name);
+        if (v instanceof NDArray a) {
+            return a;
+        }
+        throw new IllegalArgumentException((v == null ? "No local '" + name + "'" : "Local '" + name + "' is not a tensor")
+                + " at " + current + " in " + module.path() + ". Bound so far: " + locals.keySet());
+    }
+
+    @Override
+    public int getInt(String name) {
+        requireStopped();
+        Object v = locals.get(name);
+        if (v instanceof Integer i) {
+            return i;
+        }
+        throw new IllegalArgumentException("No integer local '" + name + "' at " + current + " in " + module.path()
+                + ". Bound so far: " + locals.keySet());
+    }
+
+    @Override
+    public void set(String name, NDArray value) {
+        requireStopped();
+        if (currentVariable == null || !currentVariable.equals(name)) {
+            throw new IllegalArgumentException("At " + current + " only '" + currentVariable + "' can be replaced (it is what"
+                    + " the next statement reads), not '" + name + "'. Stop at another site to change other locals: "
+                    + Site.describe(Site.of(module.getClass())));
+        }
+        if (value == null) {
+            throw new IllegalArgumentException("Cannot set '" + name + "' to null at " + current);
+        }
+        if (!value.getShape().equals(currentValue.getShape()) || value.getDataType() != currentValue.getDataType()) {
+            throw new IllegalArgumentException("Cannot set '" + name + "' at " + current + " in " + module.path()
+                    + " to a " + value.getDataType() + " tensor of shape " + value.getShape() + ": the forward expects "
+                    + currentValue.getDataType() + " " + currentValue.getShape());
+        }
+        currentValue = value;
+    }
+
+    private void requireStopped() {
+        if (current == null) {
+            throw new IllegalStateException("This frame of " + module.path() + " is not stopped at a site any more:"
+                    + " read locals only inside a breakpoint action");
+        }
+    }
+
+    @Override
+    public void close() {
+        if (!exited) {
+            // The forward failed: nothing is recorded; tensors stay with the forward's scopes.
+            exited = true;
+        }
+    }
+}

@@ -1,0 +1,332 @@
+package io.vitscope.probe;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A set of captures and breakpoints on one model, active on the thread that started it — NoPdb's {@code NoPdb()}
+ * object, and the scope of everything it captured.
+ *
+ * <pre>{@code
+ * try (Probe probe = Probe.on(model)) {
+ *     probe.breakpoint(Attention.class, "attn = attn.softmax(dim=-1)")
+ *          .exec(f -> f.set("attn", f.get("attn").mul(3)));
+ *     CallCapture attnCall = probe.captureCall("blocks.4.attn");
+ *     model.forward(images);
+ *     NDArray attn = attnCall.get().tensor("attn");     // (B, N, T, T)
+ * }                                                     // captured tensors are freed here
+ * }</pre>
+ *
+ * <p>Scope: a probe sees only forwards that run on the thread that started it, so concurrent predictions with
+ * different probes never see each other's. Targets are resolved when added: an unknown path, pattern, class or
+ * site fails at once, listing the valid ones. Captured tensors belong to the probe until it is closed.
+ */
+public final class Probe implements AutoCloseable {
+
+    /** Started probes on all threads: the one field an unprobed forward reads. */
+    private static final AtomicInteger ACTIVE = new AtomicInteger();
+    private static final ThreadLocal<List<Probe>> STARTED = ThreadLocal.withInitial(ArrayList::new);
+    private static volatile NDManager records;
+
+    private final Probed root;
+    private final List<CallCapture> captures = new ArrayList<>();
+    private final List<Breakpoint> breakpoints = new ArrayList<>();
+    private final Map<Probed, Interest> interest = new IdentityHashMap<>();
+    private NDManager kept;
+    private Thread thread;
+    private boolean closed;
+
+    private record Interest(List<CallCapture> captures, List<Breakpoint> breakpoints) {
+        boolean none() {
+            return captures.isEmpty() && breakpoints.isEmpty();
+        }
+    }
+
+    private Probe(Probed root) {
+        this.root = root;
+    }
+
+    /** A probe on {@code model}, started on this thread. Close it to stop and free what it captured. */
+    public static Probe on(Probed model) {
+        if (model == null) {
+            throw new IllegalArgumentException("Probe.on needs a model");
+        }
+        return new Probe(model).start();
+    }
+
+    /** A probe not bound to a model: only class targets ({@code Attention.class}) can be used, in any model. */
+    public static Probe anywhere() {
+        return new Probe(null).start();
+    }
+
+    /** NoPdb's {@code capture_call}: the last call of one module, in a probe of its own closed with the capture. */
+    public static CallCapture captureCall(Probed model, String path) {
+        Probe p = on(model);
+        try {
+            CallCapture c = new CallCapture(p, Target.path(model, path), false, true);
+            p.add(c);
+            return c;
+        } catch (RuntimeException e) {
+            p.close();
+            throw e;
+        }
+    }
+
+    /** NoPdb's {@code capture_calls}: every call of the matching modules, in a probe of its own. */
+    public static CallCapture captureCalls(Probed model, String pathOrPattern) {
+        Probe p = on(model);
+        try {
+            CallCapture c = new CallCapture(p, Target.path(model, pathOrPattern), true, true);
+            p.add(c);
+            return c;
+        } catch (RuntimeException e) {
+            p.close();
+            throw e;
+        }
+    }
+
+    // ---- captures ----
+
+    /** The most recent call of the module at {@code path} (or matching a pattern such as {@code blocks.*.attn}). */
+    public CallCapture captureCall(String pathOrPattern) {
+        return add(new CallCapture(this, Target.path(root, pathOrPattern), false, false));
+    }
+
+    /** The most recent call of this module. */
+    public CallCapture captureCall(Probed module) {
+        return add(new CallCapture(this, Target.module(root, module), false, false));
+    }
+
+    /** The most recent call of any module of this class. */
+    public CallCapture captureCall(Class<? extends Probed> type) {
+        return add(new CallCapture(this, Target.type(root, type), false, false));
+    }
+
+    /** Every call of the matching modules, in call order. */
+    public CallCapture captureCalls(String pathOrPattern) {
+        return add(new CallCapture(this, Target.path(root, pathOrPattern), true, false));
+    }
+
+    public CallCapture captureCalls(Probed module) {
+        return add(new CallCapture(this, Target.module(root, module), true, false));
+    }
+
+    public CallCapture captureCalls(Class<? extends Probed> type) {
+        return add(new CallCapture(this, Target.type(root, type), true, false));
+    }
+
+    // ---- breakpoints ----
+
+    /**
+     * A breakpoint at {@code site} (a site name such as {@code pre_softmax}, {@code entry}, {@code return}, or a
+     * statement's source text such as {@code attn = attn.softmax(dim=-1)}) in every module of {@code type}.
+     */
+    public Breakpoint breakpoint(Class<? extends Probed> type, String site) {
+        return add(Target.type(root, type), site);
+    }
+
+    /** A breakpoint at a declared site in every module of the site's class. */
+    public Breakpoint breakpoint(Site site) {
+        @SuppressWarnings("unchecked")
+        Class<? extends Probed> owner = (Class<? extends Probed>) site.owner();
+        return add(Target.type(root, owner), site.name());
+    }
+
+    /** A breakpoint at {@code site} in the module at {@code path}, or in every module a pattern matches. */
+    public Breakpoint breakpoint(String pathOrPattern, String site) {
+        return add(Target.path(root, pathOrPattern), site);
+    }
+
+    /** A breakpoint at {@code site} in one module. */
+    public Breakpoint breakpoint(Probed module, String site) {
+        return add(Target.module(root, module), site);
+    }
+
+    private Breakpoint add(Target target, String site) {
+        List<Site> sites = new ArrayList<>();
+        for (Class<?> c : target.classes()) {
+            try {
+                sites.add(Site.find(c, site));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(target + " includes " + c.getSimpleName() + " modules, and "
+                        + e.getMessage().substring(0, 1).toLowerCase() + e.getMessage().substring(1), e);
+            }
+        }
+        Breakpoint bp = new Breakpoint(this, target, sites);
+        synchronized (this) {
+            requireOpen();
+            breakpoints.add(bp);
+            interest.clear();
+        }
+        return bp;
+    }
+
+    private synchronized CallCapture add(CallCapture capture) {
+        requireOpen();
+        captures.add(capture);
+        interest.clear();
+        return capture;
+    }
+
+    synchronized void remove(CallCapture capture) {
+        captures.remove(capture);
+        interest.clear();
+    }
+
+    /** Removes a breakpoint from this probe. */
+    public synchronized void remove(Breakpoint bp) {
+        breakpoints.remove(bp);
+        interest.clear();
+    }
+
+    // ---- life cycle ----
+
+    /** Starts (or resumes) the probe on the calling thread. */
+    public synchronized Probe start() {
+        requireOpen();
+        if (thread != null) {
+            if (thread != Thread.currentThread()) {
+                throw new IllegalStateException("This probe is already started on thread " + thread.getName()
+                        + "; stop it there first (a probe belongs to one thread at a time)");
+            }
+            return this;
+        }
+        thread = Thread.currentThread();
+        STARTED.get().add(this);
+        ACTIVE.incrementAndGet();
+        return this;
+    }
+
+    /** Stops the probe: forwards run unobserved; what it captured stays readable. Call on the thread that started it. */
+    public synchronized Probe stop() {
+        if (thread == null) {
+            return this;
+        }
+        if (thread != Thread.currentThread()) {
+            throw new IllegalStateException("Stop a probe on the thread that started it (" + thread.getName() + ")");
+        }
+        STARTED.get().remove(this);
+        ACTIVE.decrementAndGet();
+        thread = null;
+        return this;
+    }
+
+    public synchronized boolean started() {
+        return thread != null;
+    }
+
+    /** Stops the probe and frees every tensor it captured. */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        if (thread == Thread.currentThread()) {
+            stop();
+        } else if (thread != null) {
+            // Closed from another thread: unregister there lazily; the counter must still drop now.
+            ACTIVE.decrementAndGet();
+            thread = null;
+        }
+        closed = true;
+        for (CallCapture c : captures) {
+            c.clear();
+        }
+        captures.clear();
+        breakpoints.clear();
+        interest.clear();
+        if (kept != null) {
+            kept.close();
+        }
+    }
+
+    private void requireOpen() {
+        if (closed) {
+            throw new IllegalStateException("This probe is closed: open a new one");
+        }
+    }
+
+    // ---- the module side ----
+
+    /**
+     * Called by a module as its forward begins. Returns {@link Frame#IDLE} unless a started probe on this thread
+     * wants this module — with no probe started anywhere, that is a single field read.
+     */
+    public static Frame enter(Probed module) {
+        if (ACTIVE.get() == 0) {
+            return Frame.IDLE;
+        }
+        List<Probe> probes = STARTED.get();
+        if (probes.isEmpty()) {
+            return Frame.IDLE;
+        }
+        if (probes.size() == 1) {
+            Interest i = probes.get(0).interestIn(module);
+            return i.none() ? Frame.IDLE : new ActiveFrame(module, i.captures(), i.breakpoints());
+        }
+        List<CallCapture> cs = new ArrayList<>();
+        List<Breakpoint> bs = new ArrayList<>();
+        for (Probe p : probes) {
+            Interest i = p.interestIn(module);
+            cs.addAll(i.captures());
+            bs.addAll(i.breakpoints());
+        }
+        return cs.isEmpty() && bs.isEmpty() ? Frame.IDLE : new ActiveFrame(module, cs, bs);
+    }
+
+    private synchronized Interest interestIn(Probed module) {
+        Interest i = interest.get(module);
+        if (i == null) {
+            List<CallCapture> cs = new ArrayList<>();
+            for (CallCapture c : captures) {
+                if (c.target().matches(module)) {
+                    cs.add(c);
+                }
+            }
+            List<Breakpoint> bs = new ArrayList<>();
+            for (Breakpoint b : breakpoints) {
+                if (b.target().matches(module)) {
+                    bs.add(b);
+                }
+            }
+            i = new Interest(List.copyOf(cs), List.copyOf(bs));
+            interest.put(module, i);
+        }
+        return i;
+    }
+
+    /** A memory scope for one captured call; its tensors are recognisable as captured (see {@link #isRecorded}). */
+    static NDManager newRecordManager() {
+        NDManager base = records;
+        if (base == null) {
+            synchronized (Probe.class) {
+                if (records == null) {
+                    records = NDManager.newBaseManager();
+                }
+                base = records;
+            }
+        }
+        return base.newSubManager();
+    }
+
+    /** Whether a tensor already belongs to a captured call (so a second capture must copy it, not move it). */
+    static boolean isRecorded(NDArray a) {
+        NDManager base = records;
+        return base != null && a.getManager().getParentManager() == base;
+    }
+
+    /** Copies a tensor into this probe's scope (breakpoint {@code eval} values). */
+    synchronized NDArray keep(NDArray a) {
+        if (kept == null) {
+            kept = Probe.newRecordManager();
+        }
+        NDArray c = a.duplicate();
+        c.attach(kept);
+        return c;
+    }
+}
