@@ -1,0 +1,229 @@
+#!/usr/bin/python3
+"""Writes vitscope's golden files under src/test/resources/golden/ (see the README.md written there).
+
+Deterministic: weights and inputs come from seeded torch generators, so a rerun rewrites the same numbers (up to the
+last bits of float32 arithmetic if BLAS changes). Run from anywhere:
+
+    /usr/bin/python3 scripts/make_goldens.py [--out src/test/resources/golden]
+
+Needs Debian's python3-torch (1.13) and python3-numpy. Prints every file it writes with its shape.
+"""
+import argparse
+import json
+import math
+import os
+import sys
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import attention_analysis as aa  # noqa: E402
+import hf_layout  # noqa: E402
+import safetensors_io as st  # noqa: E402
+from vit_reference import VitArch, build, load_timm_state_dict, record_attention, scaled_attention  # noqa: E402
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DEFAULT_OUT = os.path.join(REPO, "src", "test", "resources", "golden")
+
+TINY = VitArch(img_size=(32, 32), patch_size=8, in_chans=3, num_classes=10, embed_dim=32, depth=3, num_heads=4,
+               mlp_ratio=2.0, qkv_bias=True, layer_norm_eps=1e-6)
+TINY_GRAY = VitArch(img_size=(28, 28), patch_size=7, in_chans=1, num_classes=10, embed_dim=24, depth=2, num_heads=3,
+                    mlp_ratio=2.0, qkv_bias=True, layer_norm_eps=1e-6)
+TINY_RECT = VitArch(img_size=(24, 40), patch_size=8, in_chans=3, num_classes=5, embed_dim=16, depth=2, num_heads=2,
+                    mlp_ratio=2.0, qkv_bias=True, layer_norm_eps=1e-6)
+
+TINY_DATA = dict(mean=[0.485, 0.456, 0.406], std=[0.229, 0.224, 0.225], crop_pct=0.875, interpolation="bicubic")
+TINY_LABELS = ["aardvark", "bicycle", "cumulus", "dulcimer", "espresso", "fjord", "gazebo", "harmonica", "iguana",
+               "jackfruit"]
+META = {"format": "pt", "source": "vitscope scripts/make_goldens.py (random weights)"}
+
+
+class Writer:
+    def __init__(self, root):
+        self.root = root
+
+    def path(self, rel):
+        p = os.path.join(self.root, rel)
+        os.makedirs(os.path.dirname(p), exist_ok=True)
+        return p
+
+    def npy(self, rel, value):
+        st.save_npy(self.path(rel), value)
+        arr = np.load(self.path(rel))
+        print(f"  {rel:34s} {arr.dtype} {list(arr.shape)}")
+
+    def npz(self, rel, arrays):
+        st.save_npz(self.path(rel), arrays)
+        with np.load(self.path(rel)) as z:
+            desc = ", ".join(f"{k}{list(z[k].shape)}" for k in z.files)
+        print(f"  {rel:34s} npz {{{desc}}}")
+
+    def safetensors(self, rel, state_dict, dtype="F32"):
+        st.save_file(state_dict, self.path(rel), dtype=dtype, metadata=META)
+        print(f"  {rel:34s} {dtype} safetensors, {len(state_dict)} tensors, {os.path.getsize(self.path(rel))} bytes")
+
+    def json(self, rel, obj):
+        with open(self.path(rel), "w") as f:
+            json.dump(obj, f, indent=2)
+            f.write("\n")
+        print(f"  {rel:34s} json")
+
+    def text(self, rel, lines):
+        with open(self.path(rel), "w") as f:
+            f.write("".join(line + "\n" for line in lines))
+        print(f"  {rel:34s} text, {len(lines)} lines")
+
+
+def run(model, x):
+    """logits (B, K) and stacked post-softmax attention (depth, B, heads, T, T), plus the recorded calls."""
+    with torch.no_grad(), record_attention(model) as calls:
+        logits = model(x)
+    return logits, torch.stack([c["locals"]["attn"] for c in calls]), calls
+
+
+def rounded_copy(state_dict, dtype):
+    """The weights as a reader of a `dtype` safetensors file sees them once widened back to float32."""
+    torch_dtype = {"F16": torch.float16, "BF16": torch.bfloat16}[dtype]
+    return {k: v.to(torch_dtype).float() for k, v in state_dict.items()}
+
+
+def attention_stats(attn):
+    T = attn.shape[-1]
+    max_prob = attn.max(dim=-1).values.mean().item()
+    entropy = -(attn * attn.clamp_min(1e-30).log()).sum(dim=-1).mean().item()
+    per_block = [round(attn[b].max(dim=-1).values.mean().item(), 3) for b in range(attn.shape[0])]
+    return (f"mean max attention prob {max_prob:.3f} (uniform would be {1 / T:.3f}), per block {per_block}; "
+            f"mean entropy {entropy:.3f} nats vs log(T) = {math.log(T):.3f}")
+
+
+def input_tensor(seed, shape):
+    return torch.randn(shape, generator=torch.Generator().manual_seed(seed))
+
+
+def write_tiny(w):
+    print("tiny/")
+    model = build(TINY, seed=1001)
+    sd = model.state_dict()
+    x = input_tensor(2001, (2, TINY.in_chans, *TINY.img_size))
+
+    w.json("tiny/config.json", {**TINY.to_json(), **TINY_DATA})
+    w.text("tiny/labels.txt", TINY_LABELS)
+    w.safetensors("tiny/timm.safetensors", sd, "F32")
+    w.safetensors("tiny/timm_f16.safetensors", sd, "F16")
+    w.safetensors("tiny/timm_bf16.safetensors", sd, "BF16")
+
+    # The stored files must read back as the same tensors (F32) or as their rounding (F16, BF16).
+    for rel, expect in (("tiny/timm.safetensors", sd), ("tiny/timm_f16.safetensors", rounded_copy(sd, "F16")),
+                        ("tiny/timm_bf16.safetensors", rounded_copy(sd, "BF16"))):
+        back, _ = st.load_file(w.path(rel))
+        assert list(back) == list(expect), rel
+        assert all(torch.equal(back[k], expect[k].float()) for k in expect), f"{rel} does not read back"
+
+    w.npy("tiny/input.npy", x)
+    logits, attn, calls = run(model, x)
+    w.npy("tiny/logits.npy", logits)
+    with torch.no_grad():
+        w.npy("tiny/tokens_pos_embed.npy", model.embed(x))
+        w.npy("tiny/features.npy", model.forward_tokens(x))
+    w.npy("tiny/attn.npy", attn)
+
+    call = next(c for c in calls if c["name"] == "blocks.1.attn")
+    loc = call["locals"]
+    w.npz("tiny/block1_attn_locals.npz", {
+        "x": loc["x"], "qkv": loc["qkv"], "q": loc["q"], "k": loc["k"], "v": loc["v"], "attn": loc["attn"],
+        "B": np.array(loc["B"], dtype=np.int64), "N": np.array(loc["N"], dtype=np.int64),
+        "C": np.array(loc["C"], dtype=np.int64), "arg_x": call["arg_x"]})
+
+    for dtype, rel in (("F16", "tiny/logits_f16.npy"), ("BF16", "tiny/logits_bf16.npy")):
+        narrow = load_timm_state_dict(build(TINY), rounded_copy(sd, dtype))
+        with torch.no_grad():
+            lg = narrow(x)
+        w.npy(rel, lg)
+        print(f"    {dtype} weights: max |logits - logits_f32| = {(lg - logits).abs().max().item():.2e}")
+
+    for factor, rel in ((3, "scaled3"), (0.5, "scaled0.5")):
+        with scaled_attention(model, factor):
+            lg, at, _ = run(model, x)
+        w.npy(f"tiny/{rel}_logits.npy", lg)
+        if factor == 3:
+            w.npy(f"tiny/{rel}_attn.npy", at)
+        print(f"    x{factor} pre-softmax: max |logits - unscaled| = {(lg - logits).abs().max().item():.3f}; "
+              + attention_stats(at))
+
+    write_analysis(w, "tiny", attn, full=True)
+
+    # The same weights in Hugging Face's layout, with HF's default LayerNorm eps.
+    hf_sd = hf_layout.timm_to_hf(sd)
+    hf_cfg = hf_layout.hf_config(TINY, TINY_LABELS, layer_norm_eps=1e-12)
+    w.json("tiny/hf/config.json", hf_cfg)
+    w.json("tiny/hf/preprocessor_config.json",
+           hf_layout.hf_preprocessor_config(TINY, TINY_DATA["mean"], TINY_DATA["std"], TINY_DATA["interpolation"]))
+    w.safetensors("tiny/hf/model.safetensors", hf_sd, "F32")
+    hf_back, _ = st.load_file(w.path("tiny/hf/model.safetensors"))
+    hf_logits, hf_attn = run_hf(hf_cfg, hf_back, x)
+    w.npy("tiny/logits_hf.npy", hf_logits)
+    print(f"    HF layout, eps 1e-12: max |logits_hf - logits| = {(hf_logits - logits).abs().max().item():.2e}, "
+          f"max |attn diff| = {(hf_attn - attn).abs().max().item():.2e}")
+    # With timm's eps the two layouts are the same network: only summation order may differ.
+    same_logits, same_attn = run_hf({**hf_cfg, "layer_norm_eps": TINY.layer_norm_eps}, hf_back, x)
+    diff = (same_logits - logits).abs().max().item()
+    print(f"    HF layout, eps 1e-6: max |logits diff| = {diff:.2e}, "
+          f"max |attn diff| = {(same_attn - attn).abs().max().item():.2e}")
+    assert diff < 1e-5, "the HF layout does not reproduce the timm model"
+
+    print("    attention: " + attention_stats(attn))
+    for b in range(TINY.depth):
+        print(f"      block {b}: " + attention_stats(attn[b:b + 1]))
+
+
+def run_hf(cfg, state_dict, x):
+    model = hf_layout.HfViTForImageClassification(cfg).eval()
+    model.load_state_dict(state_dict, strict=True)
+    with torch.no_grad():
+        logits, attentions = model(x)
+    return logits, torch.stack(attentions)
+
+
+def write_analysis(w, folder, attn, full):
+    w.npy(f"{folder}/patch_mean.npy", aa.patch_mean(attn))
+    if full:
+        w.npy(f"{folder}/patch_cls.npy", aa.patch_cls(attn))
+    w.npy(f"{folder}/rollout_mean.npy", aa.rollout(attn, "mean"))
+    if full:
+        w.npy(f"{folder}/rollout_max.npy", aa.rollout(attn, "max"))
+        w.npy(f"{folder}/rollout_min.npy", aa.rollout(attn, "min"))
+        w.npy(f"{folder}/rollout_mean_discard0.5.npy", aa.rollout(attn, "mean", discard_ratio=0.5))
+
+
+def write_small(w, folder, arch, seed, batch, analysis):
+    print(f"{folder}/")
+    model = build(arch, seed=seed)
+    x = input_tensor(seed + 1000, (batch, arch.in_chans, *arch.img_size))
+    w.json(f"{folder}/config.json", arch.to_json())
+    w.safetensors(f"{folder}/timm.safetensors", model.state_dict(), "F32")
+    w.npy(f"{folder}/input.npy", x)
+    logits, attn, _ = run(model, x)
+    w.npy(f"{folder}/logits.npy", logits)
+    w.npy(f"{folder}/attn.npy", attn)
+    if analysis:
+        w.npy(f"{folder}/patch_mean.npy", aa.patch_mean(attn))
+        w.npy(f"{folder}/rollout_mean.npy", aa.rollout(attn, "mean"))
+    print("    attention: " + attention_stats(attn))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", default=DEFAULT_OUT, help="golden folder (default: %(default)s)")
+    args = parser.parse_args()
+    torch.set_grad_enabled(False)
+    w = Writer(args.out)
+    write_tiny(w)
+    write_small(w, "tiny_gray", TINY_GRAY, seed=1002, batch=2, analysis=False)
+    write_small(w, "tiny_rect", TINY_RECT, seed=1003, batch=1, analysis=True)
+    total = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(args.out) for f in fs)
+    print(f"total size of {args.out}: {total / 1024:.1f} KiB")
+
+
+if __name__ == "__main__":
+    main()
