@@ -530,13 +530,13 @@ public final class HubFetcher {
         return u.getScheme() + "://" + u.getRawAuthority();
     }
 
+    /** The exception's message on one line (the CLI prints errors as one line), or its type if it has none. */
     private static String describe(Exception e) {
-        String message = e.getMessage();
-        String kind = e.getClass().getSimpleName();
+        String message = e.getMessage() == null ? "" : e.getMessage().replaceAll("\\s+", " ").strip();
         if (e instanceof UnknownHostException) {
             return "unknown host " + message;
         }
-        return message == null || message.isBlank() ? kind : message;
+        return message.isEmpty() ? e.getClass().getSimpleName() : message;
     }
 
     /** {@code W/"abc"} and {@code "abc"} to {@code abc}, as huggingface_hub's {@code _normalize_etag}. */
