@@ -13,6 +13,8 @@ import me.tongfei.progressbar.ProgressBarStyle;
  */
 public final class ProgressBarListener implements DownloadListener, AutoCloseable {
 
+    private static final long SMALL_FILE = 1_000_000;
+
     private final PrintWriter out;
     private ProgressBar bar;
 
@@ -24,6 +26,9 @@ public final class ProgressBarListener implements DownloadListener, AutoCloseabl
     @Override
     public synchronized void started(String file, long alreadyHave, long total) {
         close();
+        if (total >= 0 && total < SMALL_FILE) {
+            return;  // a config.json: a bar would flash by showing 0/0 MB
+        }
         bar = new ProgressBarBuilder()
                 .setTaskName(file)
                 .setInitialMax(total)
