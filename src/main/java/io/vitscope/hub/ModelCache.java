@@ -1,0 +1,135 @@
+package io.vitscope.hub;
+
+import io.vitscope.VitscopeException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Stream;
+
+/**
+ * Where fetched checkpoints live: {@code $VITSCOPE_HOME/models/<arch>.<tag>/} (home defaults to
+ * {@code ~/.cache/vitscope}) holding timm's {@code model.safetensors} and {@code config.json}. A file is only ever
+ * there complete and verified; downloads in progress are {@code <file>.part} beside it.
+ */
+public final class ModelCache {
+
+    public static final String HOME_ENV = "VITSCOPE_HOME";
+    public static final String WEIGHTS_FILE = "model.safetensors";
+    public static final String CONFIG_FILE = "config.json";
+    public static final String PART_SUFFIX = ".part";
+
+    /** A checkpoint in the cache; {@code config} is null when only the weights are there. */
+    public record CachedModel(String name, Path dir, Path weights, Path config, long weightsBytes) {}
+
+    private final Path home;
+
+    private ModelCache(Path home) {
+        this.home = home.toAbsolutePath().normalize();
+    }
+
+    public static ModelCache at(Path home) {
+        return new ModelCache(home);
+    }
+
+    /** The cache of this process's environment: {@code $VITSCOPE_HOME}, else {@code ~/.cache/vitscope}. */
+    public static ModelCache atDefaultHome() {
+        return new ModelCache(defaultHome(System.getenv()));
+    }
+
+    public static Path defaultHome(Map<String, String> env) {
+        String fromEnv = env.get(HOME_ENV);
+        if (fromEnv != null && !fromEnv.isBlank()) {
+            return Path.of(fromEnv);
+        }
+        return Path.of(System.getProperty("user.home"), ".cache", "vitscope");
+    }
+
+    public Path home() {
+        return home;
+    }
+
+    public Path modelsDir() {
+        return home.resolve("models");
+    }
+
+    public Path dirOf(ModelRef ref) {
+        return modelsDir().resolve(ref.name());
+    }
+
+    /**
+     * The cached checkpoint of {@code ARCH} or {@code ARCH.TAG}. A bare architecture means its preset's default tag
+     * only: other tags may have another head (21k classes for {@code in21k}), which the preset's config does not
+     * describe.
+     *
+     * @throws VitscopeException for an unknown architecture
+     */
+    public Optional<CachedModel> find(String archOrArchDotTag) {
+        return find(ModelRef.parse(archOrArchDotTag));
+    }
+
+    public Optional<CachedModel> find(ModelRef ref) {
+        return cachedIn(dirOf(ref));
+    }
+
+    /**
+     * The weights file of {@code ARCH[.TAG]}.
+     *
+     * @throws VitscopeException with {@link #missingWeightsMessage} when it has not been fetched
+     */
+    public Path requireWeights(String archOrArchDotTag) {
+        return find(archOrArchDotTag).map(CachedModel::weights)
+                .orElseThrow(() -> new VitscopeException(missingWeightsMessage(archOrArchDotTag)));
+    }
+
+    /**
+     * What to tell a user whose weights are not cached, e.g. "No weights for vit_base_patch16_224 in
+     * /root/.cache/vitscope/models. Get them with: scripts/vitscope fetch vit_base_patch16_224.orig_in21k_ft_in1k
+     * (or pass --weights FILE)".
+     */
+    public String missingWeightsMessage(String archOrArchDotTag) {
+        ModelRef ref = ModelRef.parse(archOrArchDotTag);
+        String message = "No weights for " + archOrArchDotTag.strip() + " in " + modelsDir()
+                + ". Get them with: scripts/vitscope fetch " + ref.name() + " (or pass --weights FILE)";
+        if (Files.exists(dirOf(ref).resolve(WEIGHTS_FILE + PART_SUFFIX))) {
+            message += "; a partial download is there, and the fetch resumes it";
+        }
+        return message;
+    }
+
+    /** The complete checkpoints in the cache, by name. */
+    public List<CachedModel> list() {
+        if (!Files.isDirectory(modelsDir())) {
+            return List.of();
+        }
+        List<CachedModel> models = new ArrayList<>();
+        try (Stream<Path> dirs = Files.list(modelsDir())) {
+            dirs.filter(Files::isDirectory).sorted(Comparator.comparing(Path::toString))
+                    .forEach(dir -> cachedIn(dir).ifPresent(models::add));
+        } catch (IOException e) {
+            throw new VitscopeException("Cannot list " + modelsDir() + " (" + e.getMessage()
+                    + "): check its permissions, or set " + HOME_ENV + " to another directory", e);
+        }
+        return models;
+    }
+
+    private static Optional<CachedModel> cachedIn(Path dir) {
+        Path weights = dir.resolve(WEIGHTS_FILE);
+        if (!Files.isRegularFile(weights)) {
+            return Optional.empty();
+        }
+        Path config = dir.resolve(CONFIG_FILE);
+        long size;
+        try {
+            size = Files.size(weights);
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+        return Optional.of(new CachedModel(dir.getFileName().toString(), dir, weights,
+                Files.isRegularFile(config) ? config : null, size));
+    }
+}

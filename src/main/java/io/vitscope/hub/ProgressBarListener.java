@@ -1,0 +1,98 @@
+package io.vitscope.hub;
+
+import java.io.PrintWriter;
+import java.time.Duration;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarConsumer;
+import me.tongfei.progressbar.ProgressBarStyle;
+
+/**
+ * Shows downloads as a progress bar on a terminal. Callers decide whether there is one ({@code System.console()});
+ * piped output gets {@link DownloadListener#NONE} or a notes-only listener instead, so logs hold no bar frames.
+ */
+public final class ProgressBarListener implements DownloadListener, AutoCloseable {
+
+    private static final long SMALL_FILE = 1_000_000;
+
+    private final PrintWriter out;
+    private ProgressBar bar;
+
+    /** @param out where the bar is drawn, usually the command's error stream so that stdout stays clean */
+    public ProgressBarListener(PrintWriter out) {
+        this.out = out;
+    }
+
+    @Override
+    public synchronized void started(String file, long alreadyHave, long total) {
+        close();
+        if (total >= 0 && total < SMALL_FILE) {
+            return;  // a config.json: a bar would flash by showing 0/0 MB
+        }
+        bar = new ProgressBarBuilder()
+                .setTaskName(file)
+                .setInitialMax(total)
+                .startsFrom(alreadyHave, Duration.ZERO)
+                .setUnit("MB", 1_000_000)
+                .showSpeed()
+                .setStyle(ProgressBarStyle.ASCII)
+                .setUpdateIntervalMillis(250)
+                .setConsumer(new WriterConsumer(out))
+                .build();
+    }
+
+    @Override
+    public synchronized void progressed(long bytes) {
+        if (bar != null) {
+            bar.stepTo(bytes);
+        }
+    }
+
+    @Override
+    public synchronized void finished() {
+        close();
+    }
+
+    @Override
+    public synchronized void note(String message) {
+        // The bar redraws its own line with '\r'; a note needs a line of its own.
+        out.println(bar != null ? System.lineSeparator() + message : message);
+        out.flush();
+    }
+
+    @Override
+    public synchronized void close() {
+        if (bar != null) {
+            bar.close();
+            bar = null;
+        }
+    }
+
+    /** Draws on a PrintWriter (picocli's streams) rather than the PrintStream the library's consumers want. */
+    private static final class WriterConsumer implements ProgressBarConsumer {
+        private final PrintWriter out;
+
+        WriterConsumer(PrintWriter out) {
+            this.out = out;
+        }
+
+        @Override
+        public int getMaxRenderedLength() {
+            // A fixed width: asking the terminal would pull in JLine's native probing.
+            return 100;
+        }
+
+        @Override
+        public void accept(String rendered) {
+            out.print('\r');
+            out.print(rendered);
+            out.flush();
+        }
+
+        @Override
+        public void close() {
+            out.println();
+            out.flush();
+        }
+    }
+}
