@@ -96,10 +96,13 @@ public final class VisionTransformer extends VitModule implements AutoCloseable 
         }
     }
 
-    /** Fills every parameter with timm's initialisation (seeded through DJL's engine), for training or benchmarks. */
+    /**
+     * Fills every parameter not set yet with timm's initialisation (truncated-normal-like N(0, 0.02) weights, zero
+     * biases, unit LayerNorm scales), seeded through the engine, for training from scratch or benchmarks.
+     */
     public VisionTransformer initializeRandom(long seed) {
         manager.getEngine().setRandomSeed((int) seed);
-        initialize(manager, DataType.FLOAT32, new Shape(1, config.inChans(), config.imgHeight(), config.imgWidth()));
+        initializeParameters(manager);
         return this;
     }
 

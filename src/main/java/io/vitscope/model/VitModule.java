@@ -26,6 +26,8 @@ public abstract class VitModule extends AbstractBlock implements Probed {
     private String path = "";
     private final LinkedHashMap<String, VitModule> modules = new LinkedHashMap<>();
     private final LinkedHashMap<String, Parameter> params = new LinkedHashMap<>();
+    private final Map<Parameter, Shape> shapes = new java.util.IdentityHashMap<>();
+    private final Map<Parameter, Initializer> initializers = new java.util.IdentityHashMap<>();
 
     protected VitModule() {
         super((byte) 1);
@@ -39,15 +41,76 @@ public abstract class VitModule extends AbstractBlock implements Probed {
         return module;
     }
 
-    /** Registers a parameter under its timm name with its shape, initialised by {@code init} when trained from scratch. */
+    /**
+     * Registers a parameter under its timm name. Its shape is kept here, not in DJL's parameter: DJL refuses
+     * {@code setArray} on a parameter whose shape was preset, and loading a checkpoint sets arrays.
+     *
+     * @param init how to initialise it when trained from scratch; null for the type's default (zeros for biases and
+     *     LayerNorm's beta, ones for its gamma)
+     */
     protected final Parameter param(String name, Shape shape, Parameter.Type type, Initializer init) {
-        Parameter.Builder b = Parameter.builder().setName(name).setType(type).optShape(shape);
-        if (init != null) {
-            b.optInitializer(init);
-        }
-        Parameter p = addParameter(b.build());
+        Parameter p = addParameter(Parameter.builder().setName(name).setType(type).build());
         params.put(name, p);
+        shapes.put(p, shape);
+        initializers.put(p, init != null ? init : type.getInitializer());
         return p;
+    }
+
+    /** The shape a parameter must have. */
+    final Shape shapeOf(Parameter p) {
+        return shapes.get(p);
+    }
+
+    /** Fills every parameter below this module that has no value yet, with its initializer. */
+    final void initializeParameters(ai.djl.ndarray.NDManager manager) {
+        for (Parameter p : params.values()) {
+            if (!p.isInitialized()) {
+                NDArray a = initializers.get(p).initialize(manager, shapes.get(p), DataType.FLOAT32);
+                p.setArray(a);
+            }
+        }
+        for (VitModule m : modules.values()) {
+            m.initializeParameters(manager);
+        }
+    }
+
+    /** Every parameter below this module by full timm name, with the shape it must have. */
+    public final LinkedHashMap<String, Shape> parameterShapes() {
+        LinkedHashMap<String, Shape> out = new LinkedHashMap<>();
+        for (Map.Entry<String, Parameter> e : namedParameters().entrySet()) {
+            out.put(e.getKey(), ownerShape(e.getValue()));
+        }
+        return out;
+    }
+
+    private Shape ownerShape(Parameter p) {
+        Shape s = shapes.get(p);
+        if (s != null) {
+            return s;
+        }
+        for (VitModule m : modules.values()) {
+            s = m.ownerShape(p);
+            if (s != null) {
+                return s;
+            }
+        }
+        return null;
+    }
+
+    /** Whether every parameter below this module has a value (DJL's own check also wants recorded input shapes). */
+    @Override
+    public boolean isInitialized() {
+        for (Parameter p : namedParameters().values()) {
+            if (!p.isInitialized()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    @Override
+    public void prepare(Shape[] inputShapes) {
+        // Parameter shapes are fixed at construction (see param); nothing to infer.
     }
 
     void setPath(String p) {

@@ -1,0 +1,76 @@
+package io.vitscope.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import io.vitscope.InvalidInputException;
+import io.vitscope.weights.TensorSource;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Copies a timm-layout state dict into a model, like PyTorch's {@code load_state_dict(strict=True)}. */
+public final class StateDicts {
+
+    private static final int LISTED = 8;
+
+    private StateDicts() {}
+
+    /**
+     * Checks every name and shape first — missing, unexpected and mis-shaped tensors are all reported at once, by
+     * name, with both shapes — then loads the tensors one at a time into the model's memory. Nothing is left
+     * uninitialised: a model is either fully loaded or the call fails before touching it.
+     *
+     * @param file the checkpoint, for error messages
+     * @param what the architecture's name, for error messages
+     */
+    public static void load(VisionTransformer model, Map<String, ? extends TensorSource> stateDict, Path file,
+                            String what) {
+        LinkedHashMap<String, Shape> expected = model.parameterShapes();
+        List<String> missing = new ArrayList<>();
+        List<String> misShaped = new ArrayList<>();
+        for (Map.Entry<String, Shape> e : expected.entrySet()) {
+            TensorSource src = stateDict.get(e.getKey());
+            if (src == null) {
+                missing.add(e.getKey() + " " + e.getValue());
+            } else if (!Arrays.equals(src.shape(), e.getValue().getShape())) {
+                misShaped.add(e.getKey() + " is " + new Shape(src.shape()) + " in the file, the model needs " + e.getValue());
+            }
+        }
+        List<String> unexpected = new ArrayList<>();
+        for (Map.Entry<String, ? extends TensorSource> e : stateDict.entrySet()) {
+            if (!expected.containsKey(e.getKey())) {
+                unexpected.add(e.getKey() + " " + new Shape(e.getValue().shape()));
+            }
+        }
+        if (!missing.isEmpty() || !unexpected.isEmpty() || !misShaped.isEmpty()) {
+            StringBuilder sb = new StringBuilder("the checkpoint does not fit " + what + ":");
+            list(sb, "missing", missing);
+            list(sb, "unexpected", unexpected);
+            list(sb, "mis-shaped", misShaped);
+            sb.append(". Check that the architecture (--model) is the one the checkpoint was trained as");
+            throw new InvalidInputException(file, sb.toString());
+        }
+        LinkedHashMap<String, Parameter> params = model.namedParameters();
+        for (Map.Entry<String, Parameter> e : params.entrySet()) {
+            NDArray array = stateDict.get(e.getKey()).toNDArray(model.manager());
+            array.setName(e.getKey());
+            e.getValue().setArray(array);
+        }
+    }
+
+    private static void list(StringBuilder sb, String label, List<String> items) {
+        if (items.isEmpty()) {
+            return;
+        }
+        sb.append(' ').append(items.size()).append(' ').append(label).append(" (");
+        sb.append(String.join(", ", items.subList(0, Math.min(LISTED, items.size()))));
+        if (items.size() > LISTED) {
+            sb.append(", … and ").append(items.size() - LISTED).append(" more");
+        }
+        sb.append(");");
+    }
+}

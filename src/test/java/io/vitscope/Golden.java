@@ -1,0 +1,98 @@
+package io.vitscope;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+
+import ai.djl.ndarray.NDArray;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import io.vitscope.model.StateDicts;
+import io.vitscope.model.VisionTransformer;
+import io.vitscope.model.VitConfig;
+import io.vitscope.weights.Npy;
+import io.vitscope.weights.NpyArray;
+import io.vitscope.weights.Safetensors;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+
+/**
+ * The golden files under {@code src/test/resources/golden}, written by PyTorch through
+ * {@code scripts/make_goldens.py} (see the README there for every file's shape and meaning).
+ */
+public final class Golden {
+
+    private Golden() {}
+
+    public static Path dir(String name) {
+        try {
+            return Paths.get(Golden.class.getResource("/golden/" + name).toURI());
+        } catch (URISyntaxException | NullPointerException e) {
+            throw new IllegalStateException("golden folder " + name + " is missing: run scripts/make_goldens.py", e);
+        }
+    }
+
+    public static Path file(String name) {
+        return dir(name);
+    }
+
+    public static NpyArray npy(String name) {
+        return Npy.read(file(name));
+    }
+
+    /** The architecture in a golden folder's config.json (img_size [h, w], patch_size, …). */
+    public static VitConfig config(String folder) {
+        try {
+            JsonObject c = JsonParser.parseString(Files.readString(dir(folder).resolve("config.json"))).getAsJsonObject();
+            var size = c.getAsJsonArray("img_size");
+            return new VitConfig(size.get(0).getAsInt(), size.get(1).getAsInt(), c.get("patch_size").getAsInt(),
+                    c.get("in_chans").getAsInt(), c.get("num_classes").getAsInt(), c.get("embed_dim").getAsInt(),
+                    c.get("depth").getAsInt(), c.get("num_heads").getAsInt(), c.get("mlp_ratio").getAsDouble(),
+                    c.get("qkv_bias").getAsBoolean(), c.get("layer_norm_eps").getAsDouble());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The golden model of a folder with the weights of {@code file} (timm layout). */
+    public static VisionTransformer model(String folder, String file) {
+        VisionTransformer m = new VisionTransformer(config(folder));
+        Path p = dir(folder).resolve(file);
+        try (Safetensors st = Safetensors.open(p)) {
+            StateDicts.load(m, st.sources(), p, folder);
+        }
+        return m;
+    }
+
+    public static VisionTransformer model(String folder) {
+        return model(folder, "timm.safetensors");
+    }
+
+    /** Largest absolute difference between a tensor and a golden array of the same shape. */
+    public static double maxAbsDiff(NDArray actual, NpyArray expected) {
+        assertArrayEquals(expected.shape(), actual.getShape().getShape(), "shape");
+        float[] a = actual.toFloatArray();
+        float[] e = expected.floats();
+        double max = 0;
+        for (int i = 0; i < a.length; i++) {
+            double d = Math.abs(a[i] - e[i]);
+            if (!(d <= max)) {
+                max = Double.isNaN(d) ? Double.POSITIVE_INFINITY : d;
+            }
+        }
+        return max;
+    }
+
+    public static double maxAbsDiff(float[] a, float[] e) {
+        double max = 0;
+        for (int i = 0; i < a.length; i++) {
+            double d = Math.abs(a[i] - e[i]);
+            if (!(d <= max)) {
+                max = Double.isNaN(d) ? Double.POSITIVE_INFINITY : d;
+            }
+        }
+        return max;
+    }
+}
