@@ -86,7 +86,7 @@ public final class Plots {
                 SVGGraphics2D g2 = new SVGGraphics2D(w, h);
                 g2.setRenderingHint(RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_BILINEAR);
                 g2.drawImage(image, 0, 0, w, h, null);
-                yield writeSvg(g2.getSVGDocument(), file);
+                yield writeSvg(document(g2), file);
             }
         };
     }
@@ -117,7 +117,7 @@ public final class Plots {
         requireSize(width, height);
         SVGGraphics2D g2 = new SVGGraphics2D(width, height);
         chart.draw(g2, new Rectangle2D.Double(0, 0, width, height));
-        return g2.getSVGDocument();
+        return document(g2);
     }
 
     /** A figure as a standalone SVG document: titles, axes and legends are vector, images embedded PNGs. */
@@ -127,7 +127,15 @@ public final class Plots {
         g2.setColor(Color.WHITE);
         g2.fillRect(0, 0, width, height);
         figure.draw(g2, new Rectangle2D.Double(0, 0, width, height));
-        return g2.getSVGDocument();
+        return document(g2);
+    }
+
+    /**
+     * The SVG without JFreeSVG's SVG 1.0 DOCTYPE: its DTD address makes ordinary XML parsers (Java's included) go
+     * to the network to read the file, and SVG 2 dropped the DOCTYPE anyway.
+     */
+    private static String document(SVGGraphics2D g2) {
+        return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" + g2.getSVGElement() + "\n";
     }
 
     private static Path writePng(BufferedImage image, Path file) {
