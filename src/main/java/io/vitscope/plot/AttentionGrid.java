@@ -56,6 +56,7 @@ public final class AttentionGrid implements Figure {
     }
 
     static final Font TITLE_FONT = new Font(Font.SANS_SERIF, Font.BOLD, 18);
+    static final Font CAPTION_FONT = new Font(Font.SANS_SERIF, Font.PLAIN, 12);
     static final Font PANEL_TITLE_FONT = new Font(Font.SANS_SERIF, Font.PLAIN, 13);
     static final Font TICK_FONT = new Font(Font.SANS_SERIF, Font.PLAIN, 10);
     static final Font LABEL_FONT = new Font(Font.SANS_SERIF, Font.PLAIN, 12);
@@ -69,6 +70,7 @@ public final class AttentionGrid implements Figure {
     private final int columns;
     private final Scale scale;
     private final TextTitle title;
+    private final TextTitle caption; // how brightness maps to weight
     private final List<JFreeChart> panels;
     private final PaintScaleLegend sharedLegend; // null with PER_PANEL
     private final double max; // overall largest weight
@@ -79,7 +81,12 @@ public final class AttentionGrid implements Figure {
         this.columns = b.columns;
         this.scale = b.scale;
         this.title = new TextTitle(b.title == null ? "" : b.title, TITLE_FONT);
-        title.setPadding(new RectangleInsets(0, 0, 8, 0));
+        title.setPadding(new RectangleInsets(0, 0, 2, 0));
+        this.caption = new TextTitle(scale == Scale.SHARED
+                ? "patch brightness = weight / largest weight of all panels"
+                : "patch brightness = weight / the panel's largest weight; bars in weight units",
+                CAPTION_FONT, Color.DARK_GRAY, RectangleEdge.TOP, HorizontalAlignment.CENTER,
+                org.jfree.chart.ui.VerticalAlignment.TOP, new RectangleInsets(0, 0, 8, 0));
         double m = 0;
         for (float[][] panel : weights) {
             m = Math.max(m, maxOf(panel));
@@ -113,6 +120,11 @@ public final class AttentionGrid implements Figure {
     /** The figure's title, drawn above the grid. */
     public TextTitle title() {
         return title;
+    }
+
+    /** The line under the title saying how brightness relates to weight; restyle or blank it here. */
+    public TextTitle caption() {
+        return caption;
     }
 
     /** The shared scale bar, or null with {@link Scale#PER_PANEL} (each panel then has its own as a subtitle). */
@@ -151,8 +163,10 @@ public final class AttentionGrid implements Figure {
         Layout l = layout(area.getWidth(), area.getHeight());
         double dx = area.getX() + (area.getWidth() - l.used.getMaxX() - MARGIN) / 2;
         double dy = area.getY();
-        title.draw(g2, new Rectangle2D.Double(area.getX() + MARGIN, dy + MARGIN, area.getWidth() - 2 * MARGIN,
-                l.titleHeight));
+        double inner = area.getWidth() - 2 * MARGIN;
+        title.draw(g2, new Rectangle2D.Double(area.getX() + MARGIN, dy + MARGIN, inner, l.titleHeight));
+        caption.draw(g2, new Rectangle2D.Double(area.getX() + MARGIN, dy + MARGIN + l.titleHeight, inner,
+                l.captionHeight));
         int rows = rows();
         for (int p = 0; p < panels.size(); p++) {
             int r = p / columns;
@@ -179,8 +193,9 @@ public final class AttentionGrid implements Figure {
         Graphics2D g2 = scratch.createGraphics();
         try {
             double inner = width - 2 * MARGIN;
-            l.titleHeight = title.getText().isEmpty() ? 0
-                    : title.arrange(g2, new RectangleConstraint(new Range(0, inner), new Range(0, 1e4))).getHeight();
+            RectangleConstraint free = new RectangleConstraint(new Range(0, inner), new Range(0, 1e4));
+            l.titleHeight = title.getText().isEmpty() ? 0 : title.arrange(g2, free).getHeight();
+            l.captionHeight = caption.arrange(g2, free).getHeight();
             double legend = sharedLegend == null ? 0 : LEGEND_WIDTH;
             int rows = rows();
             double cellGuess = Math.max(60, (inner - legend - (columns - 1) * GAP_X) / columns);
@@ -194,12 +209,12 @@ public final class AttentionGrid implements Figure {
             l.chromeTop = data.getY();
             l.chromeBottom = chromeH - l.chromeTop;
             double fromWidth = (inner - legend - (columns - 1) * GAP_X) / columns - chromeW;
-            double fromHeight = ((height - 2 * MARGIN - l.titleHeight - (rows - 1) * GAP_Y) / rows - chromeH) / aspect();
+            double fromHeight = ((height - 2 * MARGIN - l.titleHeight - l.captionHeight - (rows - 1) * GAP_Y) / rows - chromeH) / aspect();
             double imageW = Math.max(8, Math.min(fromWidth, fromHeight));
             l.cellW = imageW + chromeW;
             l.cellH = imageW * aspect() + chromeH;
             l.gridX = MARGIN;
-            l.gridY = MARGIN + l.titleHeight;
+            l.gridY = MARGIN + l.titleHeight + l.captionHeight;
             l.used = new Rectangle2D.Double(0, 0, MARGIN + columns * l.cellW + (columns - 1) * GAP_X + legend,
                     l.gridY + rows * l.cellH + (rows - 1) * GAP_Y);
         } finally {
@@ -210,6 +225,7 @@ public final class AttentionGrid implements Figure {
 
     private static final class Layout {
         double titleHeight;
+        double captionHeight;
         double gridX;
         double gridY;
         double cellW;
