@@ -1,0 +1,205 @@
+package io.vitscope.plot;
+
+import io.vitscope.VitscopeException;
+import java.awt.Color;
+import java.awt.Graphics2D;
+import java.awt.RenderingHints;
+import java.awt.geom.Rectangle2D;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import javax.imageio.ImageIO;
+import org.jfree.chart.JFreeChart;
+import org.jfree.svg.SVGGraphics2D;
+
+/**
+ * Writes charts, figures and images to PNG or SVG files, and renders them to images or SVG text.
+ *
+ * <p>All of it runs headless ({@code -Djava.awt.headless=true}): nothing opens a window.
+ */
+public final class Plots {
+
+    /** The output format of a plot file. */
+    public enum Format {
+        PNG, SVG;
+
+        /** The format named by a file's extension ({@code .png} or {@code .svg}, any case). */
+        public static Format of(Path file) {
+            String name = file.getFileName() == null ? "" : file.getFileName().toString().toLowerCase(Locale.ROOT);
+            if (name.endsWith(".png")) {
+                return PNG;
+            }
+            if (name.endsWith(".svg")) {
+                return SVG;
+            }
+            throw new IllegalArgumentException("cannot tell the plot format of " + file
+                    + ": name it .png or .svg, or pass the format explicitly");
+        }
+    }
+
+    private Plots() {
+    }
+
+    /**
+     * Writes a chart at exactly {@code width} × {@code height} pixels.
+     *
+     * @return {@code file}
+     * @throws VitscopeException if the file or its folder cannot be written
+     */
+    public static Path save(JFreeChart chart, Path file, Format format, int width, int height) {
+        requireSize(width, height);
+        return switch (format) {
+            case PNG -> writePng(toImage(chart, width, height), file);
+            case SVG -> writeSvg(toSvg(chart, width, height), file);
+        };
+    }
+
+    /**
+     * Writes a figure at {@code width} pixels wide; a {@code height} of 0 or less takes the figure's natural height.
+     *
+     * @return {@code file}
+     */
+    public static Path save(Figure figure, Path file, Format format, int width, int height) {
+        int h = height > 0 ? height : figure.heightFor(width);
+        requireSize(width, h);
+        return switch (format) {
+            case PNG -> writePng(toImage(figure, width, h), file);
+            case SVG -> writeSvg(toSvg(figure, width, h), file);
+        };
+    }
+
+    /**
+     * Writes an image, scaled (bilinear) to {@code width} × {@code height} unless those are 0 or less, in which case
+     * its own size is kept. An SVG holds the image as an embedded PNG.
+     *
+     * @return {@code file}
+     */
+    public static Path save(BufferedImage image, Path file, Format format, int width, int height) {
+        int w = width > 0 ? width : image.getWidth();
+        int h = height > 0 ? height : image.getHeight();
+        return switch (format) {
+            case PNG -> writePng(w == image.getWidth() && h == image.getHeight() ? image : scaled(image, w, h), file);
+            case SVG -> {
+                SVGGraphics2D g2 = new SVGGraphics2D(w, h);
+                g2.setRenderingHint(RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_BILINEAR);
+                g2.drawImage(image, 0, 0, w, h, null);
+                yield writeSvg(document(g2), file);
+            }
+        };
+    }
+
+    /** Renders a chart onto a white RGB image. */
+    public static BufferedImage toImage(JFreeChart chart, int width, int height) {
+        requireSize(width, height);
+        return chart.createBufferedImage(width, height, BufferedImage.TYPE_INT_RGB, null);
+    }
+
+    /** Renders a figure onto a white RGB image of {@code width} × {@code height}. */
+    public static BufferedImage toImage(Figure figure, int width, int height) {
+        requireSize(width, height);
+        BufferedImage img = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
+        Graphics2D g2 = img.createGraphics();
+        try {
+            g2.setColor(Color.WHITE);
+            g2.fillRect(0, 0, width, height);
+            figure.draw(g2, new Rectangle2D.Double(0, 0, width, height));
+        } finally {
+            g2.dispose();
+        }
+        return img;
+    }
+
+    /** A chart as a standalone SVG document: axes, text and lines are vector. */
+    public static String toSvg(JFreeChart chart, int width, int height) {
+        requireSize(width, height);
+        SVGGraphics2D g2 = new SVGGraphics2D(width, height);
+        chart.draw(g2, new Rectangle2D.Double(0, 0, width, height));
+        return document(g2);
+    }
+
+    /** A figure as a standalone SVG document: titles, axes and legends are vector, images embedded PNGs. */
+    public static String toSvg(Figure figure, int width, int height) {
+        requireSize(width, height);
+        SVGGraphics2D g2 = new SVGGraphics2D(width, height);
+        g2.setColor(Color.WHITE);
+        g2.fillRect(0, 0, width, height);
+        figure.draw(g2, new Rectangle2D.Double(0, 0, width, height));
+        return document(g2);
+    }
+
+    /**
+     * The SVG without JFreeSVG's SVG 1.0 DOCTYPE: its DTD address makes ordinary XML parsers (Java's included) go
+     * to the network to read the file, and SVG 2 dropped the DOCTYPE anyway.
+     */
+    private static String document(SVGGraphics2D g2) {
+        return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" + g2.getSVGElement() + "\n";
+    }
+
+    private static Path writePng(BufferedImage image, Path file) {
+        prepare(file);
+        try {
+            if (!ImageIO.write(image, "png", file.toFile())) {
+                throw new VitscopeException("no PNG writer is available in this JDK to write " + file);
+            }
+        } catch (IOException e) {
+            throw cannotWrite(file, e);
+        }
+        return file;
+    }
+
+    private static Path writeSvg(String svg, Path file) {
+        prepare(file);
+        try {
+            Files.writeString(file, svg, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw cannotWrite(file, e);
+        }
+        return file;
+    }
+
+    private static void prepare(Path file) {
+        Path parent = file.toAbsolutePath().getParent();
+        try {
+            if (parent != null) {
+                Files.createDirectories(parent);
+            }
+        } catch (IOException e) {
+            throw cannotWrite(file, e);
+        }
+        if (Files.isDirectory(file)) {
+            throw new VitscopeException("cannot write plot to " + file + ": it is a folder; give a file name ending in "
+                    + ".png or .svg");
+        }
+        if (Files.exists(file) && !Files.isWritable(file)) {
+            throw new VitscopeException("cannot write plot to " + file + ": the file exists and is not writable");
+        }
+    }
+
+    private static VitscopeException cannotWrite(Path file, IOException e) {
+        String reason = e.getMessage() == null ? e.getClass().getSimpleName() : e.getClass().getSimpleName() + " "
+                + e.getMessage();
+        return new VitscopeException("cannot write plot to " + file + " (" + reason
+                + "); choose a folder you can write to", e);
+    }
+
+    private static BufferedImage scaled(BufferedImage image, int w, int h) {
+        BufferedImage out = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
+        Graphics2D g2 = out.createGraphics();
+        try {
+            g2.setRenderingHint(RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_BILINEAR);
+            g2.drawImage(image, 0, 0, w, h, null);
+        } finally {
+            g2.dispose();
+        }
+        return out;
+    }
+
+    private static void requireSize(int width, int height) {
+        if (width <= 0 || height <= 0) {
+            throw new IllegalArgumentException("plot size must be positive, got " + width + "x" + height);
+        }
+    }
+}
