@@ -105,6 +105,18 @@ public record Image8(int width, int height, int channels, byte[] pixels) {
         return new Image8(w, h, channels, out);
     }
 
+    /** Value equality: same size, channels and pixels (a record would compare the array by identity). */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof Image8 im && im.width == width && im.height == height && im.channels == channels
+                && java.util.Arrays.equals(im.pixels, pixels);
+    }
+
+    @Override
+    public int hashCode() {
+        return 31 * (31 * (31 * width + height) + channels) + java.util.Arrays.hashCode(pixels);
+    }
+
     @Override
     public String toString() {
         return "Image8[" + mode() + ", " + width + "x" + height + "]";

@@ -204,6 +204,7 @@ record ImageHeader(Format format, int width, int height, int jpegComponents, int
                 GifFrame f = new GifFrame(u16le(d, p + 1), u16le(d, p + 3), u16le(d, p + 5), u16le(d, p + 7),
                         transparency);
                 checkedSize("GIF frame", f.width(), f.height());
+                requireGifImageData(d, p + 10, d[p + 9] & 0xFF);
                 // Pillow grows the image when the first frame sticks out of the logical screen
                 int[] size = checkedSize("GIF", Math.max(w, f.left() + f.width()), Math.max(h, f.top() + f.height()));
                 return new ImageHeader(Format.GIF, size[0], size[1], 0, -1, 1, f);
@@ -223,6 +224,21 @@ record ImageHeader(Format format, int width, int height, int jpegComponents, int
                 p += 1 + (d[p] & 0xFF);
             }
             p++;
+        }
+    }
+
+    /**
+     * ImageIO's GIF decoder returns a silently incomplete frame when the data ends early, where Pillow raises
+     * "image file is truncated": walk the first frame's LZW sub-blocks to their terminator first.
+     */
+    private static void requireGifImageData(byte[] d, int p, int flags) throws HeaderException {
+        p += (flags & 0x80) != 0 ? 3 << ((flags & 7) + 1) : 0; // local colour table
+        p++; // LZW minimum code size
+        while (p < d.length && d[p] != 0) {
+            p += 1 + (d[p] & 0xFF);
+        }
+        if (p >= d.length) {
+            throw new HeaderException("truncated GIF: the file ends inside the first frame's image data");
         }
     }
 

@@ -156,7 +156,9 @@ public final class ImageReader {
         try {
             im = decodePixels(data, h);
         } catch (IOException e) {
-            throw new InvalidInputException(file, "corrupt or truncated " + h.format() + " data: " + e.getMessage(), e);
+            String why = e instanceof java.io.EOFException ? "the file ends early"
+                    : e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+            throw new InvalidInputException(file, "corrupt or truncated " + h.format() + " data: " + why, e);
         } catch (RuntimeException e) {
             // ImageIO's decoders report some corruptions as runtime exceptions (index errors, illegal states)
             throw new InvalidInputException(file, "corrupt " + h.format() + " data: the decoder failed with "
