@@ -171,7 +171,10 @@ public final class VisionTransformer extends VitModule implements AutoCloseable 
         NDManager caller = ctx.scope();
         try (Frame f = Probe.enter(this); NDManager scope = caller.newSubManager()) {
             NDArray x = f.arg("x", images);                                  // (B, C, H, W)
-            x.tempAttach(scope);
+            // Work on a copy in this forward's scope: the caller's tensor is never re-attached, so the same input
+            // can feed concurrent forwards, and nothing this forward allocates lands in the caller's manager.
+            x = x.duplicate();
+            x.attach(scope);
             Ctx inner = ctx.in(scope);
             int B = f.let("B", (int) x.getShape().get(0));
             x = f.let("x", patchEmbed.apply(inner, x));                      // (B, L, D)
