@@ -28,6 +28,13 @@ public final class Npy {
     private static final int ARRAY_ALIGN = 64;
     /** numpy itself refuses headers above 10,000 bytes unless told otherwise; anything near 1 MB is not a header. */
     private static final int MAX_HEADER_BYTES = 1 << 20;
+    /** Python's None in a parsed header. */
+    private static final Object NONE = new Object() {
+        @Override
+        public String toString() {
+            return "None";
+        }
+    };
 
     private Npy() {}
 
@@ -136,14 +143,14 @@ public final class Npy {
                     + dict.keySet());
         }
         if (!(dict.get("descr") instanceof String descr)) {
-            throw bad(file, where, "header's descr must be a type string like '<f4', found " + dict.get("descr")
+            throw bad(file, where, "header's descr must be a type string like '<f4', found " + literal(dict.get("descr"))
                     + " (structured arrays are not supported)");
         }
         if (!(dict.get("fortran_order") instanceof Boolean fortran)) {
-            throw bad(file, where, "header's fortran_order must be True or False, found " + dict.get("fortran_order"));
+            throw bad(file, where, "header's fortran_order must be True or False, found " + literal(dict.get("fortran_order")));
         }
         if (!(dict.get("shape") instanceof List<?> dims)) {
-            throw bad(file, where, "header's shape must be a tuple of integers, found " + dict.get("shape"));
+            throw bad(file, where, "header's shape must be a tuple of integers, found " + literal(dict.get("shape")));
         }
         long[] shape = new long[dims.size()];
         for (int i = 0; i < shape.length; i++) {
@@ -187,6 +194,17 @@ public final class Npy {
             swapBytes(data, dtype.itemSize());
         }
         return new NpyArray(shape, dtype, ByteBuffer.wrap(data));
+    }
+
+    /** A parsed header value as Python would print it, so that 'False' (a string) and False differ. */
+    private static String literal(Object v) {
+        if (v instanceof String s) {
+            return "'" + clip(s) + "'";
+        }
+        if (v instanceof Boolean b) {
+            return b ? "True" : "False";
+        }
+        return String.valueOf(v);
     }
 
     private static void swapBytes(byte[] data, int item) {
@@ -273,7 +291,7 @@ public final class Npy {
                 return switch (word) {
                     case "True" -> Boolean.TRUE;
                     case "False" -> Boolean.FALSE;
-                    case "None" -> "None";
+                    case "None" -> NONE;
                     default -> throw new IllegalArgumentException("unexpected word '" + clip(word) + "'");
                 };
             }

@@ -90,7 +90,8 @@ public final class Npz {
             throw e;
         } catch (IOException | RuntimeException e) {
             // ZipFile reports a damaged archive as ZipException, and bad entry names as IllegalArgumentException.
-            throw new InvalidInputException(file, "is not a readable .npz (zip) archive: " + e.getMessage(), e);
+            throw new InvalidInputException(file, "is not a readable .npz (zip) archive: "
+                    + (e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName()), e);
         }
         return out;
     }

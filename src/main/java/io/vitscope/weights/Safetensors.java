@@ -182,10 +182,24 @@ public final class Safetensors implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             // Gson reports syntax errors as MalformedJsonException, wrong token types as IllegalStateException,
             // and nesting beyond its limit as MalformedJsonException: all mean the same to the user.
-            throw new InvalidInputException(file, "header is not valid JSON: " + e.getMessage());
+            throw new InvalidInputException(file, "header is not valid JSON: " + gsonProblem(e));
         }
         checkOverlaps(file, tensors);
         return new Header(tensors, metadata);
+    }
+
+    /** Gson's own message without its exception class prefix and troubleshooting link. */
+    private static String gsonProblem(Throwable e) {
+        Throwable root = e;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        String m = root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
+        int see = m.indexOf("\nSee ");
+        m = see >= 0 ? m.substring(0, see) : m;
+        // Advice to the programmer, not to the user whose file is broken.
+        m = m.replace("Use JsonReader.setStrictness(Strictness.LENIENT) to accept malformed JSON", "malformed JSON");
+        return clip(m);
     }
 
     private static Map<String, String> parseMetadata(Path file, JsonElement value) {
@@ -309,7 +323,7 @@ public final class Safetensors implements AutoCloseable {
     }
 
     private static String clip(String s) {
-        return s.length() <= 60 ? s : s.substring(0, 57) + "...";
+        return s.length() <= 100 ? s : s.substring(0, 97) + "...";
     }
 
     // ------------------------------------------------------------------------------------------------ reading
