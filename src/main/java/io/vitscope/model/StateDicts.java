@@ -47,12 +47,12 @@ public final class StateDicts {
             }
         }
         if (!missing.isEmpty() || !unexpected.isEmpty() || !misShaped.isEmpty()) {
-            StringBuilder sb = new StringBuilder("the checkpoint does not fit " + what + ":");
-            list(sb, "missing", missing);
-            list(sb, "unexpected", unexpected);
-            list(sb, "mis-shaped", misShaped);
-            sb.append(". Check that the architecture (--model) is the one the checkpoint was trained as");
-            throw new InvalidInputException(file, sb.toString());
+            List<String> parts = new ArrayList<>();
+            list(parts, "missing", missing);
+            list(parts, "unexpected", unexpected);
+            list(parts, "mis-shaped", misShaped);
+            throw new InvalidInputException(file, "the checkpoint does not fit " + what + ": " + String.join("; ", parts)
+                    + ". Check that the architecture (--model) is the one the checkpoint was trained as");
         }
         LinkedHashMap<String, Parameter> params = model.namedParameters();
         for (Map.Entry<String, Parameter> e : params.entrySet()) {
@@ -62,15 +62,12 @@ public final class StateDicts {
         }
     }
 
-    private static void list(StringBuilder sb, String label, List<String> items) {
+    private static void list(List<String> parts, String label, List<String> items) {
         if (items.isEmpty()) {
             return;
         }
-        sb.append(' ').append(items.size()).append(' ').append(label).append(" (");
-        sb.append(String.join(", ", items.subList(0, Math.min(LISTED, items.size()))));
-        if (items.size() > LISTED) {
-            sb.append(", … and ").append(items.size() - LISTED).append(" more");
-        }
-        sb.append(");");
+        String shown = String.join(", ", items.subList(0, Math.min(LISTED, items.size())));
+        parts.add(items.size() + " " + label + " (" + shown
+                + (items.size() > LISTED ? ", … and " + (items.size() - LISTED) + " more" : "") + ")");
     }
 }

@@ -1,0 +1,183 @@
+package io.vitscope.cli;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import com.google.gson.Gson;
+import io.vitscope.InvalidInputException;
+import io.vitscope.VitscopeException;
+import io.vitscope.experiment.Classifier;
+import io.vitscope.experiment.Input;
+import io.vitscope.experiment.Inputs;
+import io.vitscope.experiment.LogitScaling;
+import io.vitscope.experiment.Prediction;
+import io.vitscope.model.LoadedModel;
+import io.vitscope.probe.Probe;
+import io.vitscope.weights.Npy;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** {@code vitscope predict}: the top-k classes of images, as the NoPdb tutorial prints them. */
+@Command(name = "predict", mixinStandardHelpOptions = true,
+        description = "Print the top-k classes of each image (label<TAB>probability), or JSON lines.")
+public final class PredictCommand implements Callable<Integer> {
+
+    enum Format { text, json }
+
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    ModelOptions modelOptions;
+
+    @Parameters(arity = "1..*", paramLabel = "IMAGE",
+            description = "Image files (JPEG, PNG, GIF, BMP), folders of them, or .npy tensors [3,H,W] / [N,3,H,W] "
+                    + "already preprocessed.")
+    List<Path> images;
+
+    @Option(names = "--top", paramLabel = "K", defaultValue = "5", description = "How many classes (default ${DEFAULT-VALUE}).")
+    int top;
+
+    @Option(names = "--format", defaultValue = "text", description = "text or json (default ${DEFAULT-VALUE}).")
+    Format format;
+
+    @Option(names = "--batch", paramLabel = "N", defaultValue = "8", description = "Images per forward (default ${DEFAULT-VALUE}).")
+    int batch;
+
+    @Option(names = "--dump", paramLabel = "DIR",
+            description = "Write DIR/input.npy [N,C,H,W] (exactly what the model saw) and DIR/logits.npy [N,K].")
+    Path dump;
+
+    @Option(names = "--scale-attn-logits", paramLabel = "S",
+            description = "Multiply every attention layer's pre-softmax logits by S (NoPdb's 'attn = attn * 3').")
+    Double scale;
+
+    @Option(names = "--fail-fast", description = "Stop at the first unusable file instead of reporting it and going on.")
+    boolean failFast;
+
+    @Override
+    public Integer call() {
+        if (top < 1) {
+            throw new IllegalArgumentException("--top must be at least 1, got " + top);
+        }
+        if (batch < 1) {
+            throw new IllegalArgumentException("--batch must be at least 1, got " + batch);
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        List<Path> files = Inputs.expand(images);
+        boolean many = files.size() > 1;
+        int failed = 0;
+        try (LoadedModel loaded = modelOptions.load(); NDManager manager = NDManager.newBaseManager();
+             Probe probe = scale == null ? null : Probe.on(loaded.model());
+             Progress progress = Progress.of("predict", files.size(), err)) {
+            if (probe != null) {
+                LogitScaling.install(probe, scale);
+            }
+            Classifier classifier = new Classifier(loaded);
+            List<Input> pending = new ArrayList<>();
+            List<NDArray> dumpedInputs = new ArrayList<>();
+            List<NDArray> dumpedLogits = new ArrayList<>();
+            for (int i = 0; i < files.size(); i++) {
+                Path file = files.get(i);
+                try {
+                    pending.addAll(classifier.read(file));
+                } catch (InvalidInputException e) {
+                    if (failFast) {
+                        throw e;
+                    }
+                    err.println("vitscope: " + e.getMessage());
+                    err.flush();
+                    failed++;
+                }
+                progress.step(1);
+                if (pending.size() >= batch || i == files.size() - 1) {
+                    while (!pending.isEmpty()) {
+                        List<Input> chunk = new ArrayList<>(pending.subList(0, Math.min(batch, pending.size())));
+                        pending.subList(0, chunk.size()).clear();
+                        run(classifier, manager, chunk, loaded.name(), many || chunk.size() > 1, out,
+                                dumpedInputs, dumpedLogits);
+                    }
+                }
+            }
+            if (dump != null && !dumpedInputs.isEmpty()) {
+                writeDump(manager, dumpedInputs, dumpedLogits);
+            }
+        }
+        out.flush();
+        if (failed > 0) {
+            err.println("vitscope: " + failed + " of " + files.size() + " files could not be used");
+            return Main.BAD_INPUT;
+        }
+        return Main.OK;
+    }
+
+    private void run(Classifier classifier, NDManager manager, List<Input> chunk, String modelName, boolean headers,
+                     PrintWriter out, List<NDArray> dumpedInputs, List<NDArray> dumpedLogits) {
+        try (NDManager scope = manager.newSubManager()) {
+            NDArray x = classifier.batch(scope, chunk);                                // (B, C, H, W)
+            NDArray logits = classifier.logits(x);                                     // (B, K)
+            List<List<Prediction>> tops = classifier.top(logits, top);
+            for (int b = 0; b < chunk.size(); b++) {
+                print(out, chunk.get(b).source(), modelName, tops.get(b), headers);
+            }
+            if (dump != null) {
+                x.attach(manager);
+                logits.attach(manager);
+                dumpedInputs.add(x);
+                dumpedLogits.add(logits);
+            }
+        }
+    }
+
+    private void print(PrintWriter out, String source, String modelName, List<Prediction> preds, boolean header) {
+        if (format == Format.json) {
+            Map<String, Object> o = new LinkedHashMap<>();
+            o.put("image", source);
+            o.put("model", modelName);
+            List<Map<String, Object>> list = new ArrayList<>();
+            for (Prediction p : preds) {
+                Map<String, Object> m = new LinkedHashMap<>();
+                m.put("rank", p.rank());
+                m.put("index", p.index());
+                m.put("label", p.label());
+                m.put("probability", (double) p.probability());
+                list.add(m);
+            }
+            o.put("predictions", list);
+            out.println(new Gson().toJson(o));
+        } else {
+            if (header) {
+                out.println("# " + source);
+            }
+            for (Prediction p : preds) {
+                // The float's value printed as Python prints it (the tutorial's "alp	0.7936609983444214").
+                out.println(p.label() + "\t" + (double) p.probability());
+            }
+        }
+        out.flush();
+    }
+
+    private void writeDump(NDManager manager, List<NDArray> inputs, List<NDArray> logits) {
+        try {
+            Files.createDirectories(dump);
+            Npy.write(dump.resolve("input.npy"), ai.djl.ndarray.NDArrays.concat(new NDList(inputs)));
+            Npy.write(dump.resolve("logits.npy"), ai.djl.ndarray.NDArrays.concat(new NDList(logits)));
+        } catch (IOException e) {
+            throw new VitscopeException("Cannot write to " + dump + " (" + e.getMessage() + "): choose a folder you can write to", e);
+        }
+    }
+}

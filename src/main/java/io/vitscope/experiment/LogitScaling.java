@@ -1,0 +1,24 @@
+package io.vitscope.experiment;
+
+import io.vitscope.model.Attention;
+import io.vitscope.probe.Breakpoint;
+import io.vitscope.probe.Probe;
+
+/**
+ * NoPdb's tutorial experiment, on the public breakpoint API: in every attention layer, just before
+ * {@code attn = attn.softmax(dim=-1)}, {@code attn = attn * factor} — a softmax temperature of 1 / factor.
+ */
+public final class LogitScaling {
+
+    private LogitScaling() {}
+
+    /** Adds the scaling breakpoint to {@code probe}; factor 1 changes nothing (and adds no breakpoint). */
+    public static Breakpoint install(Probe probe, double factor) {
+        if (!(factor > 0) || !Double.isFinite(factor)) {
+            throw new IllegalArgumentException("The attention logit scale must be a positive number, got " + factor);
+        }
+        float s = (float) factor;
+        return probe.breakpoint(Attention.class, "attn = attn.softmax(dim=-1)")
+                .exec(f -> f.set("attn", f.get("attn").mul(s)));
+    }
+}
