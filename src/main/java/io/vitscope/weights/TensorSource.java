@@ -17,7 +17,7 @@ import java.nio.file.Path;
  */
 public interface TensorSource {
 
-    /** The name under which the data is stored (for a derived tensor: a description of its parts). */
+    /** Its name: as stored in the file, or the name a converter gave it (e.g. timm's name of an HF tensor). */
     String name();
 
     /** Dimensions, outermost first. */
