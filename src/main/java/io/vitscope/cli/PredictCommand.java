@@ -119,7 +119,9 @@ public final class PredictCommand implements Callable<Integer> {
         }
         out.flush();
         if (failed > 0) {
-            err.println("vitscope: " + failed + " of " + files.size() + " files could not be used");
+            if (many) { // with one file, its own line already says everything: the error contract is one line
+                err.println("vitscope: " + failed + " of " + files.size() + " files could not be used");
+            }
             return Main.BAD_INPUT;
         }
         return Main.OK;
