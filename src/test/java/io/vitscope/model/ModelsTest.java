@@ -2,6 +2,7 @@ package io.vitscope.model;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDManager;
@@ -70,5 +71,34 @@ class ModelsTest {
         Files.writeString(dir.resolve("config.json"), TIMM_HUB_CONFIG);
         InvalidInputException e = assertThrows(InvalidInputException.class, () -> Models.load(null, dir));
         assertEquals(dir.resolve("model.safetensors"), e.file());
+    }
+
+    @Test
+    void absurdConfigNumbersAreRefusedBeforeAnythingIsSizedByThem() throws IOException {
+        // Found by ModelLoadFuzzTest: num_hidden_layers 2147483647 built blocks for minutes before failing.
+        Path hf = Files.createDirectory(tmp.resolve("deep"));
+        Files.copy(Golden.dir("tiny/hf").resolve("model.safetensors"), hf.resolve("model.safetensors"));
+        String config = Files.readString(Golden.dir("tiny/hf").resolve("config.json"));
+        Files.writeString(hf.resolve("config.json"), config.replace("\"num_hidden_layers\": 3",
+                "\"num_hidden_layers\": 2147483647"));
+        InvalidInputException e = assertTimeoutPreemptively(java.time.Duration.ofSeconds(5),
+                () -> assertThrows(InvalidInputException.class, () -> Models.load(null, hf)));
+        assertEquals(hf.resolve("config.json"), e.file());
+        assertTrue(e.getMessage().contains("depth 2147483647 is beyond the 1024 blocks"), e.getMessage());
+
+        Files.writeString(hf.resolve("config.json"), config.replaceAll("\"id2label\": \\{[^}]*},", "")
+                .replaceAll("\"label2id\": \\{[^}]*},", "").replace("{", "{\"num_labels\": 2000000000,"));
+        e = assertTimeoutPreemptively(java.time.Duration.ofSeconds(5),
+                () -> assertThrows(InvalidInputException.class, () -> Models.load(null, hf)));
+        assertTrue(e.getMessage().contains("num_labels' must be between 1 and 1048576"), e.getMessage());
+
+        Path timm = Files.createDirectory(tmp.resolve("wide"));
+        Files.copy(Golden.file("tiny/timm.safetensors"), timm.resolve("model.safetensors"));
+        Files.writeString(timm.resolve("config.json"),
+                TIMM_HUB_CONFIG.replace("\"input_size\": [3, 32, 32]", "\"input_size\": [2000000000, 32, 32]"));
+        e = assertTimeoutPreemptively(java.time.Duration.ofSeconds(5),
+                () -> assertThrows(InvalidInputException.class, () -> Models.load(null, timm)));
+        assertTrue(e.getMessage().contains("input_size is [2000000000, 32, 32] but the model takes [3, 32, 32]"),
+                e.getMessage());
     }
 }
