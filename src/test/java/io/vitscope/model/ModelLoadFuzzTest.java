@@ -71,6 +71,8 @@ import org.junit.jupiter.api.io.TempDir;
 class ModelLoadFuzzTest {
 
     private static final long CASE_TIMEOUT_MS = 20_000;
+    /** {@code -Dvitscope.fuzz.dryRun=true}: only generate the mutations (checks the harness itself, quickly). */
+    private static final boolean DRY_RUN = Boolean.getBoolean("vitscope.fuzz.dryRun");
     private static final Gson GSON = new GsonBuilder().serializeSpecialFloatingPointValues().create();
 
     @TempDir
@@ -189,6 +191,9 @@ class ModelLoadFuzzTest {
                 int mutations = 1 + (rnd.nextInt(4) == 0 ? 1 + rnd.nextInt(2) : 0);
                 for (int m = 0; m < mutations; m++) {
                     mutate(c, rnd);
+                }
+                if (DRY_RUN) {
+                    continue;
                 }
                 String label = "case " + it + " (seed " + seed + ", " + (hf ? "HF" : "timm") + ": "
                         + String.join("; ", c.how) + ")";
@@ -525,6 +530,9 @@ class ModelLoadFuzzTest {
                 what = "truncated to " + at + " chars";
             }
             case 1 -> {
+                if (b.length() == 0) {
+                    return;
+                }
                 int at = r.nextInt(b.length());
                 b.deleteCharAt(at);
                 what = "char " + at + " deleted";
