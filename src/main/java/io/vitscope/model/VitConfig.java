@@ -59,6 +59,13 @@ public record VitConfig(
                 depth, MAX_DEPTH);
         require(numClasses <= MAX_CLASSES, "%d classes is beyond the %d a model may have here: the config is corrupt",
                 numClasses, MAX_CLASSES);
+        // Sizes the model derives in int arithmetic must not overflow into negative tensor dimensions.
+        require((long) (imgHeight / patchSize) * (imgWidth / patchSize) < Integer.MAX_VALUE,
+                "image size %dx%d with patch %d gives more patches than a tensor dimension holds: the config is corrupt",
+                imgHeight, imgWidth, patchSize);
+        require(3L * embedDim <= Integer.MAX_VALUE && embedDim * mlpRatio < Integer.MAX_VALUE,
+                "embed dim %d (mlp ratio %s) is beyond what a tensor dimension holds: the config is corrupt",
+                embedDim, mlpRatio);
         require(inChans <= MAX_CHANNELS, "%d input channels is beyond the %d a model may have here: the config is "
                 + "corrupt", inChans, MAX_CHANNELS);
         require(mlpRatio > 0 && Double.isFinite(mlpRatio), "mlp ratio must be positive, got %s", mlpRatio);

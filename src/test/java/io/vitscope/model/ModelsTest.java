@@ -92,6 +92,13 @@ class ModelsTest {
                 () -> assertThrows(InvalidInputException.class, () -> Models.load(null, hf)));
         assertTrue(e.getMessage().contains("num_labels' must be between 1 and 1048576"), e.getMessage());
 
+        // Found by the long fuzz run: 32000000x32000000 pixels in patches of 8 overflowed the token count into a
+        // negative dimension, which DJL refused with a bare IllegalArgumentException (the CLI's exit 2, no file).
+        Files.writeString(hf.resolve("config.json"), config.replace("\"image_size\": 32", "\"image_size\": 32000000"));
+        e = assertThrows(InvalidInputException.class, () -> Models.load(null, hf));
+        assertEquals(hf.resolve("config.json"), e.file());
+        assertTrue(e.getMessage().contains("gives more patches than a tensor dimension holds"), e.getMessage());
+
         Path timm = Files.createDirectory(tmp.resolve("wide"));
         Files.copy(Golden.file("tiny/timm.safetensors"), timm.resolve("model.safetensors"));
         Files.writeString(timm.resolve("config.json"),
