@@ -117,6 +117,24 @@ class ScalingExperimentTest {
     }
 
     @Test
+    void oneChannelModelsWorkAsFashionMnistWould() {
+        // tiny_gray: 28×28 grey input, 7×7 patches (4×4 grid), 2 blocks, 3 heads, like the embedded Fashion model.
+        DataConfig grey = new DataConfig(1, 28, 28, 1.0, DataConfig.Interpolation.BILINEAR,
+                DataConfig.CropMode.CENTER, new double[] {0.286}, new double[] {0.353});
+        try (LoadedModel gray = new LoadedModel("tiny_gray", Golden.model("tiny_gray"), grey, Models.defaultLabels(10),
+                "golden")) {
+            Classifier c = new Classifier(gray);
+            Input in = c.read(Golden.file("tiny_gray/input.npy")).get(0);
+            ScalingExperiment.Result r = new ScalingExperiment(c).run(in, new double[] {1, 3}, 3, -1);
+            assertEquals(1, r.block());
+            assertEquals(3, r.at(3).attention().length, "heads");
+            double d = Golden.maxAbsDiff(r.at(1).probabilities(), softmaxRow("tiny_gray/logits.npy", 0));
+            assertTrue(d <= TOLERANCE, "probabilities: " + d);
+            assertEquals(28, c.transform().denormalize(in.tensor()).getWidth());
+        }
+    }
+
+    @Test
     void block0EntropyFallsAsTheFactorGrows() {
         // Block 0's input does not depend on the factor, so its attention is softmax(s · logits): entropy strictly
         // decreases in s (a softmax's entropy falls as its temperature 1/s does).
