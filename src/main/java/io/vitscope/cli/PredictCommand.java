@@ -174,7 +174,7 @@ public final class PredictCommand implements Callable<Integer> {
             }
             for (Prediction p : preds) {
                 // The float's value printed as Python prints it (the tutorial's "alp	0.7936609983444214").
-                out.println(p.label() + "\t" + (double) p.probability());
+                out.println(p.label() + "\t" + PythonFloat.repr(p.probability()));
             }
         }
         out.flush();
