@@ -83,7 +83,7 @@ public final class PredictCommand implements Callable<Integer> {
         int failed = 0;
         try (LoadedModel loaded = modelOptions.load(); NDManager manager = NDManager.newBaseManager();
              Probe probe = scale == null ? null : Probe.on(loaded.model());
-             Progress progress = Progress.of("predict", files.size(), err)) {
+             TerminalBar progress = TerminalBar.onTerminal(err, "predict", files.size(), "files")) {
             if (probe != null) {
                 LogitScaling.install(probe, scale);
             }
