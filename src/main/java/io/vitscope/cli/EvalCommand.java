@@ -2,27 +2,15 @@ package io.vitscope.cli;
 
 import ai.djl.engine.Engine;
 import ai.djl.pytorch.jni.JniUtils;
-import com.google.gson.JsonArray;
-import com.google.gson.JsonElement;
-import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
 import io.vitscope.InvalidInputException;
 import io.vitscope.VitscopeException;
-import io.vitscope.model.DataConfig;
-import io.vitscope.model.StateDicts;
-import io.vitscope.model.VisionTransformer;
+import io.vitscope.model.LoadedModel;
+import io.vitscope.model.Models;
 import io.vitscope.model.VitConfig;
 import io.vitscope.train.Evaluation;
 import io.vitscope.train.FashionMnist;
-import io.vitscope.train.ModelDir;
-import io.vitscope.weights.Safetensors;
-import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -87,29 +75,28 @@ public class EvalCommand implements Callable<Integer> {
             JniUtils.setNumThreads(threads);
         }
         Path dir = weights != null ? weights : Home.defaultModelDir();
-        ModelConfig mc = readConfig(dir.resolve(ModelDir.CONFIG));
-        if (mc.config.inChans() != 1 || mc.config.imgHeight() != FashionMnist.SIZE
-                || mc.config.imgWidth() != FashionMnist.SIZE || mc.config.numClasses() != FashionMnist.LABELS.size()) {
-            throw new InvalidInputException(dir.resolve(ModelDir.CONFIG), "describes a model for "
-                    + mc.config.inChans() + "x" + mc.config.imgHeight() + "x" + mc.config.imgWidth() + " images and "
-                    + mc.config.numClasses() + " classes; Fashion-MNIST needs 1x28x28 and 10");
-        }
-        FashionMnist test = FashionMnist.load(data, FashionMnist.Split.TEST).head(limit);
-        Path weightsFile = dir.resolve(ModelDir.WEIGHTS);
-        long t0 = System.nanoTime();
+        long t0;
         Evaluation.Result r;
-        try (VisionTransformer model = new VisionTransformer(mc.config)) {
-            try (Safetensors st = Safetensors.open(weightsFile)) {
-                StateDicts.load(model, st.sources(), weightsFile, mc.architecture);
+        List<String> labels;
+        String architecture;
+        try (LoadedModel loaded = Models.load(null, dir)) {
+            VitConfig c = loaded.config();
+            if (c.inChans() != 1 || c.imgHeight() != FashionMnist.SIZE || c.imgWidth() != FashionMnist.SIZE
+                    || c.numClasses() != FashionMnist.LABELS.size()) {
+                throw new InvalidInputException(dir, "holds a model for " + c.inChans() + "x" + c.imgHeight() + "x"
+                        + c.imgWidth() + " images and " + c.numClasses() + " classes; Fashion-MNIST needs 1x28x28 and 10");
             }
+            FashionMnist test = FashionMnist.load(data, FashionMnist.Split.TEST).head(limit);
+            t0 = System.nanoTime();
             try (TerminalBar bar = TerminalBar.of(terminal, err, "eval", test.size(), "images")) {
-                r = Evaluation.run(model, test, mc.dataConfig, batch, bar::stepTo);
+                r = Evaluation.run(loaded.model(), test, loaded.dataConfig(), batch, bar::stepTo);
             }
+            labels = loaded.labels();
+            architecture = loaded.name();
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
 
-        List<String> labels = mc.labels.size() == FashionMnist.LABELS.size() ? mc.labels : FashionMnist.LABELS;
-        out.printf(Locale.ROOT, "%s (%s) on %,d Fashion-MNIST test images%s%n", mc.architecture, dir, r.n(),
+        out.printf(Locale.ROOT, "%s (%s) on %,d Fashion-MNIST test images%s%n", architecture, dir, r.n(),
                 limit > 0 ? " (--limit " + limit + ")" : "");
         out.printf(Locale.ROOT, "top-1 %.2f%%  (%d/%d)%n", 100 * r.top1(), r.top1Correct(), r.n());
         out.printf(Locale.ROOT, "top-5 %.2f%%  (%d/%d)%n", 100 * r.top5(), r.top5Correct(), r.n());
@@ -128,60 +115,4 @@ public class EvalCommand implements Callable<Integer> {
     }
 
     /** What config.json says about the model. */
-    private record ModelConfig(String architecture, VitConfig config, DataConfig dataConfig, List<String> labels) {}
-
-    /**
-     * Reads timm's hub config layout ({@code architecture}, {@code model_args}, {@code pretrained_cfg}) plus
-     * {@code label_names}. Stands in until {@code io.vitscope.model.Models.load(Path)} lands on main; swap it then.
-     */
-    private static ModelConfig readConfig(Path file) {
-        String text;
-        try {
-            text = Files.readString(file, StandardCharsets.UTF_8);
-        } catch (NoSuchFileException e) {
-            throw new InvalidInputException(file, "not found: pass a model directory holding config.json and"
-                    + " model.safetensors with --weights, or train one with: scripts/vitscope train");
-        } catch (IOException e) {
-            throw new InvalidInputException(file, "cannot be read: " + e.getMessage(), e);
-        }
-        try {
-            JsonObject root = JsonParser.parseString(text).getAsJsonObject();
-            JsonObject a = root.getAsJsonObject("model_args");
-            JsonObject p = root.getAsJsonObject("pretrained_cfg");
-            if (a == null || p == null) {
-                throw new InvalidInputException(file, "has no model_args or pretrained_cfg object (timm's hub layout)");
-            }
-            JsonArray img = a.getAsJsonArray("img_size");
-            VitConfig config = new VitConfig(img.get(0).getAsInt(), img.get(1).getAsInt(),
-                    a.get("patch_size").getAsInt(), a.get("in_chans").getAsInt(), a.get("num_classes").getAsInt(),
-                    a.get("embed_dim").getAsInt(), a.get("depth").getAsInt(), a.get("num_heads").getAsInt(),
-                    a.get("mlp_ratio").getAsDouble(), !a.has("qkv_bias") || a.get("qkv_bias").getAsBoolean(),
-                    a.has("layer_norm_eps") ? a.get("layer_norm_eps").getAsDouble() : 1e-6);
-            JsonArray size = p.getAsJsonArray("input_size");
-            DataConfig dc = new DataConfig(size.get(0).getAsInt(), size.get(1).getAsInt(), size.get(2).getAsInt(),
-                    p.get("crop_pct").getAsDouble(), DataConfig.Interpolation.parse(p.get("interpolation").getAsString()),
-                    DataConfig.CropMode.valueOf(p.get("crop_mode").getAsString().toUpperCase(Locale.ROOT)),
-                    doubles(p.getAsJsonArray("mean")), doubles(p.getAsJsonArray("std")));
-            List<String> labels = new ArrayList<>();
-            if (root.has("label_names")) {
-                for (JsonElement e : root.getAsJsonArray("label_names")) {
-                    labels.add(e.getAsString());
-                }
-            }
-            String arch = root.has("architecture") ? root.get("architecture").getAsString() : "model";
-            return new ModelConfig(arch, config, dc, labels);
-        } catch (InvalidInputException e) {
-            throw e;
-        } catch (RuntimeException e) {  // Gson's parse errors, missing keys (NPE), bad values (IllegalArgument)
-            throw new InvalidInputException(file, "is not a valid model config (" + e.getMessage() + ")", e);
-        }
-    }
-
-    private static double[] doubles(JsonArray a) {
-        double[] d = new double[a.size()];
-        for (int i = 0; i < d.length; i++) {
-            d[i] = a.get(i).getAsDouble();
-        }
-        return d;
-    }
 }

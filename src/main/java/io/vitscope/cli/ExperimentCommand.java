@@ -126,7 +126,7 @@ public final class ExperimentCommand implements Callable<Integer> {
                 }
                 Input input = inputs.get(index);
                 ScalingExperiment.Result result;
-                try (Progress progress = Progress.of("scale", fs.length, stderr)) {
+                try (TerminalBar progress = TerminalBar.onTerminal(stderr, "scale", fs.length, "factors")) {
                     result = new ScalingExperiment(classifier).run(input, fs, top, block == null ? -1 : block,
                             f -> progress.step(1));
                 }

@@ -34,6 +34,17 @@ final class TerminalBar implements AutoCloseable {
                 .build());
     }
 
+    /** A bar when the command runs on a terminal and there is more than one step of work to watch. */
+    static TerminalBar onTerminal(PrintWriter err, String task, long max, String unit) {
+        return of(System.console() != null && max > 1, err, task, max, unit);
+    }
+
+    void step(long n) {
+        if (bar != null) {
+            bar.stepBy(n);
+        }
+    }
+
     void stepTo(long n) {
         if (bar != null) {
             bar.stepTo(n);
