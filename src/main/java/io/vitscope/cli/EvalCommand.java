@@ -75,6 +75,10 @@ public class EvalCommand implements Callable<Integer> {
             JniUtils.setNumThreads(threads);
         }
         Path dir = weights != null ? weights : Home.defaultModelDir();
+        if (!java.nio.file.Files.isRegularFile(dir.resolve("config.json"))) {
+            throw new InvalidInputException(dir, "config.json not found: pass a model folder (config.json and "
+                    + "model.safetensors) with --weights, or train one with: scripts/vitscope train");
+        }
         long t0;
         Evaluation.Result r;
         List<String> labels;

@@ -63,9 +63,14 @@ class TrainEvalCommandTest {
 
     @Test
     void evalWithoutAModelSaysWhatToDo() {
-        Run e = run(new EvalCommand(false), "--weights", tmp.resolve("none").toString());
-        assertEquals(1, e.code);
-        assertTrue(e.err.contains("config.json") && e.err.contains("not found"), e.err);
+        // Through the root, as users run it: an unusable model folder is an input error (exit 3).
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = Main.run(new String[] {"eval", "--weights", tmp.resolve("none").toString()},
+                new PrintWriter(out), new PrintWriter(err));
+        assertEquals(Main.BAD_INPUT, code);
+        assertTrue(err.toString().contains("config.json not found") && err.toString().contains("scripts/vitscope train"),
+                err.toString());
     }
 
     @Test
