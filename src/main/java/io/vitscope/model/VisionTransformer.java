@@ -189,7 +189,9 @@ public final class VisionTransformer extends VitModule implements AutoCloseable 
             x = f.let("x", x.add(inner.value(posEmbed, x)));                 // (B, T, D)
             x = f.at(POS_EMBED, x);
             for (Block blk : blocks) {
+                NDArray in = x;
                 x = f.let("x", blk.apply(inner, x));                         // (B, T, D)
+                release(in, x, scope);
             }
             x = f.let("x", norm.apply(inner, x));                            // (B, T, D)
             x = f.at(NORM, x);
@@ -202,6 +204,17 @@ public final class VisionTransformer extends VitModule implements AutoCloseable 
             NDArray out = x.duplicate();                                     // the caller's own copy
             out.attach(caller);
             return f.exit(out);
+        }
+    }
+
+    /**
+     * Frees a block's input once the block has returned: otherwise every block's residual stream stays in the forward's
+     * scope until the forward ends. Only a tensor this forward's scope still owns is freed — not one a capture took
+     * over, nor one a breakpoint returned unchanged or brought in from elsewhere.
+     */
+    private static void release(NDArray in, NDArray out, NDManager scope) {
+        if (in != out && in.getManager() == scope) {
+            in.close();
         }
     }
 
