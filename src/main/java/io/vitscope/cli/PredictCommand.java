@@ -93,24 +93,31 @@ public final class PredictCommand implements Callable<Integer> {
             List<NDArray> dumpedLogits = new ArrayList<>();
             for (int i = 0; i < files.size(); i++) {
                 Path file = files.get(i);
+                InvalidInputException stop = null;
                 try {
                     pending.addAll(classifier.read(file));
                 } catch (InvalidInputException e) {
                     if (failFast) {
-                        throw e;
+                        stop = e;
+                    } else {
+                        err.println("vitscope: " + e.getMessage());
+                        err.flush();
+                        failed++;
                     }
-                    err.println("vitscope: " + e.getMessage());
-                    err.flush();
-                    failed++;
                 }
                 progress.step(1);
-                if (pending.size() >= batch || i == files.size() - 1) {
+                // On --fail-fast, the files before the bad one are still predicted: what gets printed must not
+                // depend on --batch.
+                if (stop != null || pending.size() >= batch || i == files.size() - 1) {
                     while (!pending.isEmpty()) {
                         List<Input> chunk = new ArrayList<>(pending.subList(0, Math.min(batch, pending.size())));
                         pending.subList(0, chunk.size()).clear();
                         run(classifier, manager, chunk, loaded.name(), many || chunk.size() > 1, out,
                                 dumpedInputs, dumpedLogits);
                     }
+                }
+                if (stop != null) {
+                    throw stop;
                 }
             }
             if (dump != null && !dumpedInputs.isEmpty()) {
@@ -119,7 +126,9 @@ public final class PredictCommand implements Callable<Integer> {
         }
         out.flush();
         if (failed > 0) {
-            err.println("vitscope: " + failed + " of " + files.size() + " files could not be used");
+            if (many) { // with one file, its own line already says everything: the error contract is one line
+                err.println("vitscope: " + failed + " of " + files.size() + " files could not be used");
+            }
             return Main.BAD_INPUT;
         }
         return Main.OK;

@@ -19,6 +19,12 @@ import java.util.stream.Stream;
 public final class ModelCache {
 
     public static final String HOME_ENV = "VITSCOPE_HOME";
+    /**
+     * System property naming the cache root ahead of {@value #HOME_ENV}: a JVM cannot change its own environment,
+     * so callers running in-process (tests, notebooks, an embedding application) need another way to point
+     * {@code predict} and {@code fetch} at another cache.
+     */
+    public static final String HOME_PROPERTY = "vitscope.cache.home";
     public static final String WEIGHTS_FILE = "model.safetensors";
     public static final String CONFIG_FILE = "config.json";
     public static final String PART_SUFFIX = ".part";
@@ -36,12 +42,20 @@ public final class ModelCache {
         return new ModelCache(home);
     }
 
-    /** The cache of this process's environment: {@code $VITSCOPE_HOME}, else {@code ~/.cache/vitscope}. */
+    /**
+     * The cache of this process: {@code -Dvitscope.cache.home}, else {@code $VITSCOPE_HOME}, else
+     * {@code ~/.cache/vitscope}.
+     */
     public static ModelCache atDefaultHome() {
         return new ModelCache(defaultHome(System.getenv()));
     }
 
+    /** The cache root from {@value #HOME_PROPERTY}, else {@code env}'s {@value #HOME_ENV}, else the default. */
     public static Path defaultHome(Map<String, String> env) {
+        String fromProperty = System.getProperty(HOME_PROPERTY);
+        if (fromProperty != null && !fromProperty.isBlank()) {
+            return Path.of(fromProperty);
+        }
         String fromEnv = env.get(HOME_ENV);
         if (fromEnv != null && !fromEnv.isBlank()) {
             return Path.of(fromEnv);

@@ -78,6 +78,22 @@ public final class ImageReader {
     }
 
     /**
+     * An already decoded image (for instance a DJL {@code Image}'s wrapped {@code BufferedImage}) as Pillow would
+     * hold it: 8-bit, grey or RGB, alpha dropped. No EXIF orientation: the pixels are taken as they are.
+     */
+    public Image8 convert(BufferedImage image) {
+        if (image == null) {
+            throw new IllegalArgumentException("no image to convert");
+        }
+        long pixels = (long) image.getWidth() * image.getHeight();
+        if (pixels > maxPixels) {
+            throw new io.vitscope.InvalidInputException(null, "the image has " + pixels + " pixels, more than the limit of "
+                    + maxPixels + " (raise it with -D" + MAX_PIXELS_PROPERTY + ")");
+        }
+        return PillowConvert.fromBufferedImage(image, true);
+    }
+
+    /**
      * Whether to apply the EXIF orientation tag ({@code ImageOps.exif_transpose}). timm's eval transform does not, so
      * pass {@code false} to reproduce timm's numbers on phone photos; the default ({@code true}) shows the model the
      * picture the way a viewer displays it.

@@ -139,8 +139,8 @@ public record HfModelDir(Path dir, VitConfig config, List<String> classNames, Da
         JsonElement el = c.obj.get("id2label");
         if (el == null || el.isJsonNull()) {
             int n = c.integer("num_labels", 2);
-            if (n <= 0) {
-                throw c.bad("num_labels", "must be positive, found " + n);
+            if (n <= 0 || n > VitConfig.MAX_CLASSES) {
+                throw c.bad("num_labels", "must be between 1 and " + VitConfig.MAX_CLASSES + ", found " + n);
             }
             List<String> names = new ArrayList<>();
             for (int i = 0; i < n; i++) {

@@ -92,6 +92,12 @@ public record HubConfig(String architecture, VitConfig config, DataConfig dataCo
         int chans = input != null ? input[0] : config.inChans();
         int h = input != null ? input[1] : config.imgHeight();
         int w = input != null ? input[2] : config.imgWidth();
+        // Checked before any per-channel array is sized by it; a ViT's position embedding fixes H and W too.
+        if (chans != config.inChans() || h != config.imgHeight() || w != config.imgWidth()) {
+            throw new IllegalArgumentException("pretrained_cfg.input_size is [" + chans + ", " + h + ", " + w
+                    + "] but the model takes [" + config.inChans() + ", " + config.imgHeight() + ", "
+                    + config.imgWidth() + "]");
+        }
         double cropPct = cfg.has("crop_pct") ? cfg.get("crop_pct").getAsDouble() : preset != null ? preset.cropPct() : 0.9;
         Interpolation interp = cfg.has("interpolation") ? Interpolation.parse(cfg.get("interpolation").getAsString())
                 : preset != null ? preset.interpolation() : Interpolation.BICUBIC;

@@ -1,5 +1,7 @@
 package io.vitscope.model;
 
+import com.google.gson.JsonElement;
+import com.google.gson.JsonParser;
 import io.vitscope.InvalidInputException;
 import io.vitscope.VitscopeException;
 import io.vitscope.model.Presets.Preset;
@@ -60,21 +62,34 @@ public final class Models {
     }
 
     private static LoadedModel loadFolder(String arch, Path dir) {
+        Path config = dir.resolve(CONFIG);
+        Path weights = dir.resolve(WEIGHTS);
+        // Both formats name their config config.json: tell them apart by content. A timm hub folder (what
+        // 'vitscope fetch' leaves in the cache) read as a Hugging Face one would take ViTConfig's defaults for
+        // every key and two classes.
+        if (Files.isRegularFile(config) && isTimmHubConfig(config)) {
+            return loadFolderConfig(weights, config);
+        }
         if (HfModelDir.looksLike(dir)) {
             HfModelDir hf = HfModelDir.read(dir);
             String name = arch != null ? arch : dir.getFileName().toString();
             return loadInto(name, hf.config(), hf.dataConfig(), Optional.of(hf.classNames()), hf.weights());
-        }
-        Path config = dir.resolve(CONFIG);
-        Path weights = dir.resolve(WEIGHTS);
-        if (Files.isRegularFile(config) && Files.isRegularFile(weights)) {
-            return loadFolderConfig(weights, config);
         }
         if (Files.isRegularFile(weights) && arch != null) {
             return load(arch, weights);
         }
         throw new InvalidInputException(dir, "this folder is not a model: expected " + WEIGHTS + " with a timm or "
                 + "Hugging Face " + CONFIG + " beside it");
+    }
+
+    /** Whether a config.json is timm's hub format; false when it is unreadable, for the HF reader to report. */
+    private static boolean isTimmHubConfig(Path config) {
+        try {
+            JsonElement json = JsonParser.parseString(Files.readString(config));
+            return json.isJsonObject() && HubConfig.isHubConfig(json.getAsJsonObject());
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
     }
 
     private static LoadedModel loadFolderConfig(Path weights, Path config) {

@@ -201,7 +201,9 @@ public final class VisionTransformer extends VitModule implements AutoCloseable 
                 x = f.let("x", head.apply(inner, x));                        // (B, K)
                 x = f.at(LOGITS, x);
             }
-            NDArray out = x.duplicate();                                     // the caller's own copy
+            // At inference the caller gets its own compact copy. While training it gets the array itself: DJL's
+            // PyTorch duplicate() clones without autograd history, which would cut every parameter off the loss.
+            NDArray out = ctx.training() ? x : x.duplicate();
             out.attach(caller);
             return f.exit(out);
         }

@@ -32,6 +32,17 @@ public record VitConfig(
         boolean qkvBias,
         double layerNormEps) {
 
+    /**
+     * Upper bounds that no real ViT comes near (the deepest published ones have 48 blocks, the widest heads 21,843
+     * classes, multispectral inputs a few hundred channels). A config is untrusted input: building a model allocates
+     * per block, and label lists and per-channel arrays are sized by these numbers, so a corrupt value such as
+     * {@code num_hidden_layers: 2147483647} must fail here, as a named error, not after minutes or with an
+     * OutOfMemoryError.
+     */
+    public static final int MAX_DEPTH = 1024;
+    public static final int MAX_CLASSES = 1 << 20;
+    public static final int MAX_CHANNELS = 1024;
+
     public VitConfig {
         require(imgHeight > 0 && imgWidth > 0, "image size must be positive, got %dx%d", imgHeight, imgWidth);
         require(patchSize > 0, "patch size must be positive, got %d", patchSize);
@@ -44,8 +55,14 @@ public record VitConfig(
         require(embedDim % numHeads == 0,
                 "embed dim %d is not divisible by the number of heads %d", embedDim, numHeads);
         require(depth > 0, "depth must be positive, got %d", depth);
+        require(depth <= MAX_DEPTH, "depth %d is beyond the %d blocks a model may have here: the config is corrupt",
+                depth, MAX_DEPTH);
+        require(numClasses <= MAX_CLASSES, "%d classes is beyond the %d a model may have here: the config is corrupt",
+                numClasses, MAX_CLASSES);
+        require(inChans <= MAX_CHANNELS, "%d input channels is beyond the %d a model may have here: the config is "
+                + "corrupt", inChans, MAX_CHANNELS);
         require(mlpRatio > 0 && Double.isFinite(mlpRatio), "mlp ratio must be positive, got %s", mlpRatio);
-        require(Math.round(embedDim * mlpRatio) > 0, "MLP hidden width rounds to zero");
+        require((int) (embedDim * mlpRatio) > 0, "MLP hidden width (embed dim × mlp ratio) truncates to zero");
         require(layerNormEps > 0 && layerNormEps < 1, "layer norm epsilon must be in (0, 1), got %s", layerNormEps);
     }
 
@@ -79,7 +96,7 @@ public record VitConfig(
     }
 
     public int mlpHidden() {
-        return (int) Math.round(embedDim * mlpRatio);
+        return (int) (embedDim * mlpRatio);   // timm: int(dim * mlp_ratio), truncated
     }
 
     public VitConfig withNumClasses(int k) {

@@ -1,0 +1,104 @@
+package io.vitscope.model;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDManager;
+import io.vitscope.Golden;
+import io.vitscope.InvalidInputException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@link Models#load} on folders: which config format a folder holds decides how it is read. */
+class ModelsTest {
+
+    /** timm's hub config.json for the golden tiny model: what 'vitscope fetch' leaves beside the weights. */
+    static final String TIMM_HUB_CONFIG = """
+            {"architecture": "vit_golden_tiny", "num_classes": 10,
+             "model_args": {"img_size": [32, 32], "patch_size": 8, "in_chans": 3, "embed_dim": 32, "depth": 3,
+                            "num_heads": 4, "mlp_ratio": 2.0, "qkv_bias": true, "layer_norm_eps": 1e-6},
+             "pretrained_cfg": {"input_size": [3, 32, 32], "mean": [0.485, 0.456, 0.406],
+                                "std": [0.229, 0.224, 0.225], "crop_pct": 0.875, "interpolation": "bicubic"},
+             "label_names": ["aardvark", "bicycle", "cumulus", "dulcimer", "espresso", "fjord", "gazebo",
+                             "harmonica", "iguana", "jackfruit"]}
+            """;
+
+    @TempDir
+    Path tmp;
+
+    private double logitsDiff(LoadedModel loaded, String golden) {
+        try (NDManager m = NDManager.newBaseManager()) {
+            return Golden.maxAbsDiff(loaded.model().forward(Golden.npy("tiny/input.npy").toNDArray(m)),
+                    Golden.npy(golden));
+        }
+    }
+
+    @Test
+    void timmHubFolderIsReadAsTimmNotAsHuggingFace() throws IOException {
+        // Regression: any folder with a config.json was read as a Hugging Face one, so a timm hub folder (the fetch
+        // cache's layout) got ViTConfig's defaults (ViT-B/16, 2 classes) and failed to load.
+        Path dir = Files.createDirectory(tmp.resolve("vit_golden_tiny.test"));
+        Files.writeString(dir.resolve("config.json"), TIMM_HUB_CONFIG);
+        Files.copy(Golden.file("tiny/timm.safetensors"), dir.resolve("model.safetensors"));
+        try (LoadedModel loaded = Models.load(null, dir)) {
+            assertEquals("vit_golden_tiny", loaded.name());
+            assertEquals(3, loaded.config().depth());
+            assertEquals("jackfruit", loaded.labels().get(9));
+            assertEquals(0.875, loaded.dataConfig().cropPct());
+            double d = logitsDiff(loaded, "tiny/logits.npy");
+            assertTrue(d <= 1e-4, "logits vs PyTorch (tolerance 1e-4): " + d);
+        }
+    }
+
+    @Test
+    void huggingFaceFolderStillReadsAsHuggingFace() {
+        try (LoadedModel loaded = Models.load(null, Golden.dir("tiny/hf"))) {
+            assertEquals(List.of("aardvark", "bicycle"), loaded.labels().subList(0, 2));
+            double d = logitsDiff(loaded, "tiny/logits_hf.npy");
+            assertTrue(d <= 1e-4, "logits vs PyTorch (tolerance 1e-4): " + d);
+        }
+    }
+
+    @Test
+    void timmHubFolderWithoutWeightsNamesTheMissingFile() throws IOException {
+        Path dir = Files.createDirectory(tmp.resolve("empty_model"));
+        Files.writeString(dir.resolve("config.json"), TIMM_HUB_CONFIG);
+        InvalidInputException e = assertThrows(InvalidInputException.class, () -> Models.load(null, dir));
+        assertEquals(dir.resolve("model.safetensors"), e.file());
+    }
+
+    @Test
+    void absurdConfigNumbersAreRefusedBeforeAnythingIsSizedByThem() throws IOException {
+        // Found by ModelLoadFuzzTest: num_hidden_layers 2147483647 built blocks for minutes before failing.
+        Path hf = Files.createDirectory(tmp.resolve("deep"));
+        Files.copy(Golden.dir("tiny/hf").resolve("model.safetensors"), hf.resolve("model.safetensors"));
+        String config = Files.readString(Golden.dir("tiny/hf").resolve("config.json"));
+        Files.writeString(hf.resolve("config.json"), config.replace("\"num_hidden_layers\": 3",
+                "\"num_hidden_layers\": 2147483647"));
+        InvalidInputException e = assertTimeoutPreemptively(java.time.Duration.ofSeconds(5),
+                () -> assertThrows(InvalidInputException.class, () -> Models.load(null, hf)));
+        assertEquals(hf.resolve("config.json"), e.file());
+        assertTrue(e.getMessage().contains("depth 2147483647 is beyond the 1024 blocks"), e.getMessage());
+
+        Files.writeString(hf.resolve("config.json"), config.replaceAll("\"id2label\": \\{[^}]*},", "")
+                .replaceAll("\"label2id\": \\{[^}]*},", "").replace("{", "{\"num_labels\": 2000000000,"));
+        e = assertTimeoutPreemptively(java.time.Duration.ofSeconds(5),
+                () -> assertThrows(InvalidInputException.class, () -> Models.load(null, hf)));
+        assertTrue(e.getMessage().contains("num_labels' must be between 1 and 1048576"), e.getMessage());
+
+        Path timm = Files.createDirectory(tmp.resolve("wide"));
+        Files.copy(Golden.file("tiny/timm.safetensors"), timm.resolve("model.safetensors"));
+        Files.writeString(timm.resolve("config.json"),
+                TIMM_HUB_CONFIG.replace("\"input_size\": [3, 32, 32]", "\"input_size\": [2000000000, 32, 32]"));
+        e = assertTimeoutPreemptively(java.time.Duration.ofSeconds(5),
+                () -> assertThrows(InvalidInputException.class, () -> Models.load(null, timm)));
+        assertTrue(e.getMessage().contains("input_size is [2000000000, 32, 32] but the model takes [3, 32, 32]"),
+                e.getMessage());
+    }
+}
