@@ -60,6 +60,10 @@ public final class BenchCommand implements Callable<Integer> {
             description = "libtorch intra-op threads (default: libtorch's choice, one per physical core).")
     Integer threads;
 
+    @Option(names = "--matmul-iterations", paramLabel = "N", defaultValue = "20",
+            description = "Timed runs of the reference SGEMM (default ${DEFAULT-VALUE}).")
+    int matmulIterations;
+
     @Option(names = "--no-probes", description = "Time the plain forward only, not the probe variants.")
     boolean noProbes;
 
@@ -74,7 +78,7 @@ public final class BenchCommand implements Callable<Integer> {
             }
         }
         Bench.useThreads(threads);
-        Bench.Options options = new Bench.Options(batches, warmup, iterations, !noProbes, 20);
+        Bench.Options options = new Bench.Options(batches, warmup, iterations, !noProbes, matmulIterations);
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         String arch = Presets.get(model).name();
