@@ -8,6 +8,13 @@ runs, then the median of --runs timed forwards, printed as ms/image together wit
 uses and the OpenBLAS environment, since OPENBLAS_CORETYPE (set on some machines here to work around old OpenBLAS
 bugs) picks the GEMM kernel and so changes the result; compare with it unset in that one command:
 `env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /usr/bin/python3 scripts/bench_pytorch.py ...`.
+
+OMP_WAIT_POLICY defaults to PASSIVE here (an explicit setting wins). Debian's torch runs its element-wise ops on a
+libgomp pool but its GEMMs on OpenBLAS's own pthread pool; libgomp's idle workers spin by default and take the cores
+OpenBLAS needs. On 2 busy cores that made batch 1 two to six times slower in our runs.
+
+The figures are wall-clock: the load average is printed before and after, and a load above the core count means other
+processes shared the CPUs and the numbers are too high.
 """
 import argparse
 import os
@@ -15,7 +22,9 @@ import statistics
 import sys
 import time
 
-import torch
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # read by libgomp when torch loads it, so before the import
+
+import torch  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import vit_presets  # noqa: E402
@@ -55,8 +64,10 @@ def main(argv=None):
     torch.set_grad_enabled(False)
     arch, _ = vit_presets.preset(args.arch)
     model = build(arch, seed=0)
-    env = {k: os.environ.get(k, "(unset)") for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OMP_NUM_THREADS")}
+    env = {k: os.environ.get(k, "(unset)") for k in
+           ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "OMP_WAIT_POLICY")}
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, OpenBLAS core {openblas_core()}, env {env}")
+    print(f"load average before: {load_average()} on {os.cpu_count()} CPUs")
     gflop = flops_per_image(arch) / 1e9
     for batch in args.batch:
         x = torch.randn(batch, arch.in_chans, *arch.img_size, generator=torch.Generator().manual_seed(0))
@@ -70,6 +81,12 @@ def main(argv=None):
         per_image = statistics.median(times) / batch
         print(f"{args.arch} batch {batch}: {per_image * 1e3:.1f} ms/image (median of {args.runs}, "
               f"min {min(times) / batch * 1e3:.1f}), {gflop / per_image:.0f} GFLOP/s at {gflop:.1f} GFLOP/image")
+    print(f"load average after: {load_average()}")
+
+
+def load_average():
+    one, five, _ = os.getloadavg()
+    return f"{one:.2f} (1 min), {five:.2f} (5 min)"
 
 
 if __name__ == "__main__":

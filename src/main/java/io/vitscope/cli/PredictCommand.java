@@ -83,7 +83,7 @@ public final class PredictCommand implements Callable<Integer> {
         int failed = 0;
         try (LoadedModel loaded = modelOptions.load(); NDManager manager = NDManager.newBaseManager();
              Probe probe = scale == null ? null : Probe.on(loaded.model());
-             Progress progress = Progress.of("predict", files.size(), err)) {
+             TerminalBar progress = TerminalBar.onTerminal(err, "predict", files.size(), "files")) {
             if (probe != null) {
                 LogitScaling.install(probe, scale);
             }
@@ -174,7 +174,7 @@ public final class PredictCommand implements Callable<Integer> {
             }
             for (Prediction p : preds) {
                 // The float's value printed as Python prints it (the tutorial's "alp	0.7936609983444214").
-                out.println(p.label() + "\t" + (double) p.probability());
+                out.println(p.label() + "\t" + PythonFloat.repr(p.probability()));
             }
         }
         out.flush();

@@ -12,7 +12,7 @@ public final class LogitScaling {
 
     private LogitScaling() {}
 
-    /** Adds the scaling breakpoint to {@code probe}; factor 1 changes nothing (and adds no breakpoint). */
+    /** Adds the scaling breakpoint to {@code probe} (factor 1 leaves the logits unchanged). */
     public static Breakpoint install(Probe probe, double factor) {
         if (!(factor > 0) || !Double.isFinite(factor)) {
             throw new IllegalArgumentException("The attention logit scale must be a positive number, got " + factor);

@@ -68,7 +68,11 @@ public record DataConfig(int inChans, int height, int width, double cropPct, Int
         return new DataConfig(3, size, size, cropPct, interpolation, CropMode.CENTER, mean, std);
     }
 
-    /** The shorter side after the resize step: {@code floor(size / crop_pct)}, as timm's transforms_factory does. */
+    /**
+     * The shorter side after the resize step for a square input size: {@code floor(size / crop_pct)}, as timm's
+     * transforms_factory computes {@code scale_size}. (For a non-square size timm resizes both sides, see
+     * {@code EvalTransform}.)
+     */
     public int resizeShorterSide() {
         return (int) Math.floor(Math.min(height, width) / cropPct);
     }

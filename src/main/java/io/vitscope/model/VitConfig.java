@@ -69,7 +69,7 @@ public record VitConfig(
         require(inChans <= MAX_CHANNELS, "%d input channels is beyond the %d a model may have here: the config is "
                 + "corrupt", inChans, MAX_CHANNELS);
         require(mlpRatio > 0 && Double.isFinite(mlpRatio), "mlp ratio must be positive, got %s", mlpRatio);
-        require(Math.round(embedDim * mlpRatio) > 0, "MLP hidden width rounds to zero");
+        require((int) (embedDim * mlpRatio) > 0, "MLP hidden width (embed dim × mlp ratio) truncates to zero");
         require(layerNormEps > 0 && layerNormEps < 1, "layer norm epsilon must be in (0, 1), got %s", layerNormEps);
     }
 
@@ -103,7 +103,7 @@ public record VitConfig(
     }
 
     public int mlpHidden() {
-        return (int) Math.round(embedDim * mlpRatio);
+        return (int) (embedDim * mlpRatio);   // timm: int(dim * mlp_ratio), truncated
     }
 
     public VitConfig withNumClasses(int k) {

@@ -77,24 +77,17 @@ public abstract class VitModule extends AbstractBlock implements Probed {
     /** Every parameter below this module by full timm name, with the shape it must have. */
     public final LinkedHashMap<String, Shape> parameterShapes() {
         LinkedHashMap<String, Shape> out = new LinkedHashMap<>();
-        for (Map.Entry<String, Parameter> e : namedParameters().entrySet()) {
-            out.put(e.getKey(), ownerShape(e.getValue()));
-        }
+        collectShapes("", out);
         return out;
     }
 
-    private Shape ownerShape(Parameter p) {
-        Shape s = shapes.get(p);
-        if (s != null) {
-            return s;
+    private void collectShapes(String prefix, Map<String, Shape> out) {
+        for (Map.Entry<String, Parameter> e : params.entrySet()) {
+            out.put(prefix + e.getKey(), shapes.get(e.getValue()));
         }
-        for (VitModule m : modules.values()) {
-            s = m.ownerShape(p);
-            if (s != null) {
-                return s;
-            }
+        for (Map.Entry<String, VitModule> e : modules.entrySet()) {
+            e.getValue().collectShapes(prefix + e.getKey() + ".", out);
         }
-        return null;
     }
 
     /** Whether every parameter below this module has a value (DJL's own check also wants recorded input shapes). */

@@ -1,0 +1,145 @@
+package io.vitscope.cli;
+
+import com.google.gson.GsonBuilder;
+import io.vitscope.experiment.Bench;
+import io.vitscope.experiment.Bench.BatchResult;
+import io.vitscope.experiment.Bench.ProbeCost;
+import io.vitscope.experiment.Bench.Report;
+import io.vitscope.model.LoadedModel;
+import io.vitscope.model.Models;
+import io.vitscope.model.Presets;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code vitscope bench}: forward latency, the machine's matmul rate and the probe's cost, on random weights unless
+ * {@code --weights} names a checkpoint (so that {@code scripts/bench_peers.sh} times the same weights as its peers).
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = {"Time the model's forward (ms/image, GFLOP/s, efficiency against this machine's measured matmul "
+                + "rate) and the probe's overhead (disabled, capture-all, x3 breakpoint).",
+                "Timings are only as quiet as the machine: check the load average printed with them."})
+public final class BenchCommand implements Callable<Integer> {
+
+    enum Format { text, json }
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--model", paramLabel = "ARCH", defaultValue = "vit_base_patch16_224",
+            description = "A timm architecture (default ${DEFAULT-VALUE}).")
+    String model;
+
+    @Option(names = "--weights", paramLabel = "FILE",
+            description = "A timm-layout .safetensors checkpoint for --model; default: random weights (--seed).")
+    Path weights;
+
+    @Option(names = "--seed", defaultValue = "0", description = "Seed of the random weights (default ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--batch", paramLabel = "N", arity = "1..*", split = ",", defaultValue = "1,8",
+            description = "Batch sizes to time (default ${DEFAULT-VALUE}).")
+    List<Integer> batches;
+
+    @Option(names = "--warmup", paramLabel = "N", defaultValue = "2",
+            description = "Untimed rounds per batch size (default ${DEFAULT-VALUE}).")
+    int warmup;
+
+    @Option(names = "--iterations", paramLabel = "N", defaultValue = "10",
+            description = "Timed rounds per batch size; a round runs each variant once (default ${DEFAULT-VALUE}).")
+    int iterations;
+
+    @Option(names = "--threads", paramLabel = "N",
+            description = "libtorch intra-op threads (default: libtorch's choice, one per physical core).")
+    Integer threads;
+
+    @Option(names = "--matmul-iterations", paramLabel = "N", defaultValue = "20",
+            description = "Timed runs of the reference SGEMM (default ${DEFAULT-VALUE}).")
+    int matmulIterations;
+
+    @Option(names = "--no-probes", description = "Time the plain forward only, not the probe variants.")
+    boolean noProbes;
+
+    @Option(names = "--format", defaultValue = "text", description = "text or json (default ${DEFAULT-VALUE}).")
+    Format format;
+
+    @Override
+    public Integer call() {
+        if (threads != null) {
+            if (threads < 1) {
+                throw new IllegalArgumentException("--threads must be at least 1, got " + threads);
+            }
+        }
+        Bench.useThreads(threads);
+        Bench.Options options = new Bench.Options(batches, warmup, iterations, !noProbes, matmulIterations);
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        String arch = Presets.get(model).name();
+        try (LoadedModel loaded = weights == null ? Models.random(arch, seed) : Models.load(arch, weights)) {
+            Report report = new Bench(loaded, options).run(step -> {
+                err.println("bench: " + step + "...");
+                err.flush();
+            });
+            if (format == Format.json) {
+                out.println(new GsonBuilder().setPrettyPrinting().serializeSpecialFloatingPointValues().create()
+                        .toJson(report));
+            } else {
+                printText(report, out);
+            }
+        }
+        return Main.OK;
+    }
+
+    static void printText(Report r, PrintWriter out) {
+        Bench.Matmul mm = r.matmul();
+        out.println(f("model      %s (%s), %.1f GFLOP/image", r.model(), r.weights(), r.gflopPerImage()));
+        out.println(f("machine    %s; libtorch threads %d; MKL fast path: %s", r.cpu(), r.threads(), r.mkl()));
+        out.println(f("load avg   %.2f before, %.2f after (1 min; timings are pessimistic when it exceeds 0.5)",
+                r.loadBefore(), r.loadAfter()));
+        out.println(f("matmul     (%dx%d)·(%dx%d) float32: %.1f ms median (%.1f..%.1f) = %.0f GFLOP/s (best %.0f);"
+                        + " nominal peak %.0f", mm.m(), mm.k(), mm.k(), mm.n(), mm.ms().median(), mm.ms().min(),
+                mm.ms().max(), mm.gflops(), mm.bestGflops(), r.nominalPeakGflops()));
+        out.println(f("rounds     %d timed after %d warm-up, variants interleaved in rotating order", r.iterations(),
+                r.warmup()));
+        out.println();
+        out.println(f("%-6s %-14s %9s %18s %8s %9s", "batch", "variant", "ms/image", "min..max", "GFLOP/s",
+                "overhead"));
+        for (BatchResult b : r.batches()) {
+            Bench.Stats s = b.msPerImage();
+            out.println(f("%-6d %-14s %9.1f %18s %8.0f %9s", b.batch(), "no-probe", s.median(),
+                    f("%.1f..%.1f", s.min(), s.max()), b.gflops(), "-"));
+            for (ProbeCost c : b.probes()) {
+                Bench.Stats p = c.msPerImage();
+                out.println(f("%-6s %-14s %9.1f %18s %8.0f %+8.1f%%  [IQR %+.1f, %+.1f]%s", "", c.variant(), p.median(),
+                        f("%.1f..%.1f", p.min(), p.max()), r.gflopPerImage() / (p.median() / 1e3), c.overheadPercent(),
+                        c.overheadP25(), c.overheadP75(), target(c.variant())));
+            }
+        }
+        out.println();
+        for (BatchResult b : r.batches()) {
+            out.println(f("batch %-3d %.1f ms/image (spread %.0f%%), %.0f GFLOP/s = %.0f%% of the measured matmul rate,"
+                            + " %.0f%% of the nominal %.0f GFLOP/s peak", b.batch(), b.msPerImage().median(),
+                    b.msPerImage().spreadPercent(), b.gflops(), 100 * b.efficiencyMeasured(),
+                    100 * b.efficiencyNominal(), r.nominalPeakGflops()));
+        }
+    }
+
+    private static String target(String variant) {
+        return switch (variant) {
+            case "disabled" -> "  (target <= 1%)";
+            case "capture-all" -> "  (target <= 3%)";
+            default -> "";
+        };
+    }
+
+    private static String f(String format, Object... args) {
+        return String.format(Locale.ROOT, format, args);
+    }
+}

@@ -1,0 +1,93 @@
+package io.vitscope.cli;
+
+import java.io.PrintWriter;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarConsumer;
+import me.tongfei.progressbar.ProgressBarStyle;
+
+/**
+ * A progress bar drawn on a command's error stream, or nothing at all: commands create one only on a terminal,
+ * so that piped output and logs hold no bar frames.
+ */
+final class TerminalBar implements AutoCloseable {
+
+    private final ProgressBar bar;
+
+    private TerminalBar(ProgressBar bar) {
+        this.bar = bar;
+    }
+
+    /** A bar when {@code show}, else one whose methods do nothing. */
+    static TerminalBar of(boolean show, PrintWriter err, String task, long max, String unit) {
+        if (!show) {
+            return new TerminalBar(null);
+        }
+        return new TerminalBar(new ProgressBarBuilder()
+                .setTaskName(task)
+                .setInitialMax(max)
+                .setUnit(" " + unit, 1)
+                .showSpeed()
+                .setStyle(ProgressBarStyle.ASCII)
+                .setUpdateIntervalMillis(250)
+                .setConsumer(new WriterConsumer(err))
+                .build());
+    }
+
+    /** A bar when the command runs on a terminal and there is more than one step of work to watch. */
+    static TerminalBar onTerminal(PrintWriter err, String task, long max, String unit) {
+        return of(System.console() != null && max > 1, err, task, max, unit);
+    }
+
+    void step(long n) {
+        if (bar != null) {
+            bar.stepBy(n);
+        }
+    }
+
+    void stepTo(long n) {
+        if (bar != null) {
+            bar.stepTo(n);
+        }
+    }
+
+    void extra(String message) {
+        if (bar != null) {
+            bar.setExtraMessage(message);
+        }
+    }
+
+    @Override
+    public void close() {
+        if (bar != null) {
+            bar.close();
+        }
+    }
+
+    /** Draws on a PrintWriter (picocli's streams) rather than the PrintStream the library's consumers want. */
+    private static final class WriterConsumer implements ProgressBarConsumer {
+        private final PrintWriter out;
+
+        WriterConsumer(PrintWriter out) {
+            this.out = out;
+        }
+
+        @Override
+        public int getMaxRenderedLength() {
+            return 100;  // a fixed width: asking the terminal would pull in JLine's native probing
+        }
+
+        @Override
+        public void accept(String rendered) {
+            out.print('\r');
+            out.print(rendered);
+            out.flush();
+        }
+
+        @Override
+        public void close() {
+            out.println();
+            out.flush();
+        }
+    }
+}

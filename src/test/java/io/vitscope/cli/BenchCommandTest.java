@@ -1,0 +1,79 @@
+package io.vitscope.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+/** The bench command's plumbing on the smallest preset; times are checked for being measured, never for their size. */
+class BenchCommandTest {
+
+    private static String[] run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        CommandLine cl = new CommandLine(new BenchCommand());
+        cl.setOut(new PrintWriter(out, true));
+        cl.setErr(new PrintWriter(err, true));
+        int code = cl.execute(args);
+        return new String[] {Integer.toString(code), out.toString(), err.toString()};
+    }
+
+    @Test
+    void jsonHasEveryBatchAndProbeVariant() {
+        String[] r = run("--model", "vit_tiny_patch16_224", "--batch", "1", "2", "--warmup", "0", "--iterations", "2",
+                "--matmul-iterations", "1", "--format", "json");
+        assertEquals("0", r[0], r[2]);
+        JsonObject report = JsonParser.parseString(r[1]).getAsJsonObject();
+        assertTrue(report.getAsJsonObject("matmul").get("gflops").getAsDouble() > 0);
+        JsonArray batches = report.getAsJsonArray("batches");
+        assertEquals(2, batches.size());
+        for (int i = 0; i < 2; i++) {
+            JsonObject b = batches.get(i).getAsJsonObject();
+            assertEquals(i == 0 ? 1 : 2, b.get("batch").getAsInt());
+            assertTrue(b.getAsJsonObject("msPerImage").get("median").getAsDouble() > 0);
+            assertEquals(2, b.getAsJsonObject("msPerImage").get("n").getAsInt());
+            JsonArray probes = b.getAsJsonArray("probes");
+            assertEquals(3, probes.size());
+            assertEquals("disabled", probes.get(0).getAsJsonObject().get("variant").getAsString());
+            assertEquals("capture-all", probes.get(1).getAsJsonObject().get("variant").getAsString());
+            assertEquals("breakpoint-x3", probes.get(2).getAsJsonObject().get("variant").getAsString());
+        }
+    }
+
+    @Test
+    void textNamesTheMachineTheMatmulAndTheTargets() {
+        String[] r = run("--model", "vit_tiny_patch16_224", "--batch", "1", "--warmup", "0", "--iterations", "1",
+                "--matmul-iterations", "1", "--threads", "1");
+        assertEquals("0", r[0], r[2]);
+        String out = r[1];
+        assertTrue(out.contains("MKL fast path"), out);
+        assertTrue(out.contains("GFLOP/s"), out);
+        assertTrue(out.contains("libtorch threads 1"), out);
+        assertTrue(out.contains("capture-all") && out.contains("(target <= 3%)"), out);
+        assertTrue(out.contains("% of the nominal 450 GFLOP/s peak"), out);
+    }
+
+    @Test
+    void noProbesTimesThePlainForwardOnly() {
+        String[] r = run("--model", "vit_tiny_patch16_224", "--batch", "1", "--warmup", "0", "--iterations", "1",
+                "--matmul-iterations", "1", "--no-probes", "--format", "json");
+        assertEquals("0", r[0], r[2]);
+        JsonObject b = JsonParser.parseString(r[1]).getAsJsonObject().getAsJsonArray("batches").get(0).getAsJsonObject();
+        assertEquals(0, b.getAsJsonArray("probes").size());
+    }
+
+    @Test
+    void badCountsAreUsageErrors() {
+        CommandLine cl = new CommandLine(new BenchCommand());
+        cl.setErr(new PrintWriter(new StringWriter()));
+        cl.setExecutionExceptionHandler((e, c, p) -> e instanceof IllegalArgumentException ? 2 : 1);
+        assertEquals(2, cl.execute("--iterations", "0"));
+        assertEquals(2, cl.execute("--batch", "0"));
+    }
+}

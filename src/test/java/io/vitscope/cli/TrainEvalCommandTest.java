@@ -1,0 +1,82 @@
+package io.vitscope.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import io.vitscope.train.FashionMnist;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+class TrainEvalCommandTest {
+
+    @TempDir
+    Path tmp;
+
+    private record Run(int code, String out, String err) {}
+
+    private static Run run(Object command, String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        CommandLine cl = new CommandLine(command);
+        cl.setOut(new PrintWriter(out));
+        cl.setErr(new PrintWriter(err));
+        int code = cl.execute(args);
+        return new Run(code, out.toString(), err.toString());
+    }
+
+    @Test
+    void trainWritesAModelDirThatEvalReads() throws IOException {
+        assumeTrue(FashionMnist.isInstalled(FashionMnist.DEFAULT_DIR),
+                "Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)");
+        Path dir = tmp.resolve("model");
+        // 12 blocks as shipped, but 16 wide and 256 images: a couple of seconds.
+        Run t = run(new TrainCommand(false), "--limit", "256", "--epochs", "1", "--batch", "64", "--embed-dim", "16",
+                "--heads", "2", "--no-test", "--out", dir.toString());
+        assertEquals(0, t.code, t.err);
+        assertTrue(t.out.contains("epoch  1/1") && t.out.contains("Wrote"), t.out);
+        assertTrue(Files.size(dir.resolve("model.safetensors")) > 0);
+
+        JsonObject config = JsonParser.parseString(Files.readString(dir.resolve("config.json"))).getAsJsonObject();
+        assertEquals("vit_fashion_mnist", config.get("architecture").getAsString());
+        assertEquals(16, config.getAsJsonObject("model_args").get("embed_dim").getAsInt());
+        assertEquals(12, config.getAsJsonObject("model_args").get("depth").getAsInt());
+        assertEquals("[1,28,28]", config.getAsJsonObject("pretrained_cfg").get("input_size").toString());
+        assertEquals(0.286, config.getAsJsonObject("pretrained_cfg").getAsJsonArray("mean").get(0).getAsDouble(), 0);
+        assertEquals("Ankle boot", config.getAsJsonArray("label_names").get(9).getAsString());
+        assertTrue(config.getAsJsonObject("training").get("command").getAsString()
+                .startsWith("scripts/vitscope train --limit 256"), config.toString());
+
+        Run e = run(new EvalCommand(false), "--weights", dir.toString(), "--limit", "300");
+        assertEquals(0, e.code, e.err);
+        assertTrue(e.out.contains("on 300 Fashion-MNIST test images") && e.out.contains("top-1 ")
+                && e.out.contains("top-5 ") && e.out.contains("Ankle boot"), e.out);
+    }
+
+    @Test
+    void evalWithoutAModelSaysWhatToDo() {
+        // Through the root, as users run it: an unusable model folder is an input error (exit 3).
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = Main.run(new String[] {"eval", "--weights", tmp.resolve("none").toString()},
+                new PrintWriter(out), new PrintWriter(err));
+        assertEquals(Main.BAD_INPUT, code);
+        assertTrue(err.toString().contains("config.json not found") && err.toString().contains("scripts/vitscope train"),
+                err.toString());
+    }
+
+    @Test
+    void trainRejectsABadPatchSize() {
+        Run t = run(new TrainCommand(false), "--patch-size", "5", "--out", tmp.toString());
+        assertEquals(1, t.code);
+        assertTrue(t.err.contains("not a multiple of the patch size 5"), t.err);
+    }
+}
