@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import io.vitscope.Golden;
+import io.vitscope.ResidentMemory;
 import io.vitscope.model.Attention;
 import io.vitscope.model.LoadedModel;
 import io.vitscope.model.Models;
@@ -39,25 +40,9 @@ class PipelineSoakTest {
             Path.of("src/test/resources/images/rgba_97x75.png"), Path.of("src/test/resources/images/anim_97x75.gif"),
             Path.of("src/test/resources/images/exif6_150x100.jpg"));
 
-    static long residentBytes() throws IOException {
-        String[] f = Files.readString(Path.of("/proc/self/statm")).trim().split("\\s+");
-        return Long.parseLong(f[1]) * 4096L; // the page size on x86-64 Linux
-    }
-
-    private static long settledResidentBytes() throws IOException {
-        System.gc();
-        return residentBytes();
-    }
-
-    private static long median(List<Long> values) {
-        List<Long> sorted = new ArrayList<>(values);
-        Collections.sort(sorted);
-        return sorted.get(sorted.size() / 2);
-    }
-
     @Test
     void predictionsWithCapturesAndABreakpointDoNotGrowResidentMemory() throws IOException {
-        assumeTrue(Files.exists(Path.of("/proc/self/statm")), "needs Linux's /proc to read resident memory");
+        assumeTrue(ResidentMemory.available(), "needs Linux's /proc to read resident memory");
         int iterations = Integer.getInteger("vitscope.soak.iterations", 1000);
         String preset = System.getProperty("vitscope.soak.model");
         int warmup = Math.max(20, Math.min(200, iterations / 5));
@@ -68,18 +53,15 @@ class PipelineSoakTest {
             Classifier classifier = new Classifier(loaded);
             CallCapture attention = probe.captureCalls("blocks.*.attn");
             Breakpoint scale = LogitScaling.install(probe, 3);
-            // Resident memory after a GC swings by tens of MB from one sample to the next here (glibc keeps freed
-            // native blocks in its arenas; libjpeg and libtorch allocate through it), with no trend. A leak is a
-            // trend: compare the median of the first quarter of the samples after warm-up with the last quarter's.
             int every = Math.max(1, iterations / 40);
-            List<Long> samples = new ArrayList<>();
+            ResidentMemory memory = new ResidentMemory();
             long t0 = 0;
             for (int i = 0; i < warmup + iterations; i++) {
                 if (i == warmup) {
                     t0 = System.nanoTime();
                 }
                 if (i >= warmup && (i - warmup) % every == 0) {
-                    samples.add(settledResidentBytes());
+                    memory.sample();
                 }
                 Path image = IMAGES.get(i % IMAGES.size());
                 try (NDManager m = NDManager.newBaseManager()) {
@@ -94,19 +76,12 @@ class PipelineSoakTest {
                 attention.clear(); // a user's loop reads the captures, then lets them go
             }
             double msPer = (System.nanoTime() - t0) / 1e6 / iterations;
-            samples.add(settledResidentBytes());
+            memory.sample();
             assertEquals((long) depth * (warmup + iterations), scale.hits(), "the breakpoint hit every layer every time");
-            int q = Math.max(1, samples.size() / 4);
-            long first = median(samples.subList(0, q));
-            long last = median(samples.subList(samples.size() - q, samples.size()));
-            double growth = (last - first) / (double) first;
-            System.out.printf("pipeline soak (%s): %d predictions after %d warm-up, %.2f ms each; resident memory "
-                            + "(median of %d samples per quarter) %.1f MB in the first quarter, %.1f MB in the last "
-                            + "(%+.2f%%); samples ranged %.1f-%.1f MB%n", loaded.name(), iterations, warmup, msPer, q,
-                    first / 1e6, last / 1e6, 100 * growth, Collections.min(samples) / 1e6,
-                    Collections.max(samples) / 1e6);
-            assertTrue(growth < 0.05, String.format("resident memory grew from %.1f MB to %.1f MB (%.2f%%) over %d "
-                    + "predictions", first / 1e6, last / 1e6, 100 * growth, iterations));
+            double growth = memory.growth();
+            System.out.printf("%s; %.2f ms per prediction%n", memory.describe("pipeline soak (" + loaded.name() + ", "
+                    + iterations + " predictions after " + warmup + " warm-up)"), msPer);
+            assertTrue(growth < 0.05, memory.describe(iterations + " predictions")); // < 5%: the soak bound
         }
     }
 }
