@@ -8,7 +8,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import io.vitscope.Golden;
 import io.vitscope.ResidentMemory;
-import io.vitscope.model.Attention;
 import io.vitscope.model.LoadedModel;
 import io.vitscope.model.Models;
 import io.vitscope.probe.Breakpoint;
@@ -16,10 +15,7 @@ import io.vitscope.probe.CallCapture;
 import io.vitscope.probe.CallRecord;
 import io.vitscope.probe.Probe;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
