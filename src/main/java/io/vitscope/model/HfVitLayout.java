@@ -3,7 +3,6 @@ package io.vitscope.model;
 import io.vitscope.InvalidInputException;
 import io.vitscope.weights.Shapes;
 import io.vitscope.weights.TensorSource;
-import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -194,35 +193,13 @@ public final class HfVitLayout {
         long[] stacked = shape.clone();
         stacked[0] = Math.multiplyExact(shape[0], 3);
         List<TensorSource> list = List.of(parts);
-        return new TensorSource() {
-            @Override
-            public String name() {
-                return name;
+        String description = name + " " + Shapes.format(stacked) + " = cat(" + parts[0].name() + ", " + parts[1].name()
+                + ", " + parts[2].name() + ")";
+        return TensorSource.derived(name, stacked, file, description, dst -> {
+            for (TensorSource p : list) {
+                p.readInto(dst); // each part is contiguous, so stacking along dim 0 is appending
             }
-
-            @Override
-            public long[] shape() {
-                return stacked.clone();
-            }
-
-            @Override
-            public Path file() {
-                return file;
-            }
-
-            @Override
-            public void readInto(ByteBuffer dst) {
-                for (TensorSource p : list) {
-                    p.readInto(dst); // each part is contiguous, so stacking along dim 0 is appending
-                }
-            }
-
-            @Override
-            public String toString() {
-                return name + " " + Shapes.format(stacked) + " = cat(" + list.get(0).name() + ", " + list.get(1).name()
-                        + ", " + list.get(2).name() + ")";
-            }
-        };
+        });
     }
 
     /** The same data under another name. */
@@ -230,31 +207,7 @@ public final class HfVitLayout {
         if (source.name().equals(name)) {
             return source;
         }
-        return new TensorSource() {
-            @Override
-            public String name() {
-                return name;
-            }
-
-            @Override
-            public long[] shape() {
-                return source.shape();
-            }
-
-            @Override
-            public Path file() {
-                return source.file();
-            }
-
-            @Override
-            public void readInto(ByteBuffer dst) {
-                source.readInto(dst);
-            }
-
-            @Override
-            public String toString() {
-                return name + " " + Shapes.format(source.shape()) + " <- " + source.name();
-            }
-        };
+        return TensorSource.derived(name, source.shape(), source.file(),
+                name + " " + Shapes.format(source.shape()) + " <- " + source.name(), source::readInto);
     }
 }

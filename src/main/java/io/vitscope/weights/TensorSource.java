@@ -80,37 +80,44 @@ public interface TensorSource {
                     + Shapes.checkedByteSize(s, 1) + " values, got " + data.length);
         }
         float[] d = data.clone();
-        return new TensorSource() {
-            @Override
-            public String name() {
-                return name;
+        return derived(name, s, null, name + " float32 " + Shapes.format(s) + " (in memory)", dst -> {
+            ByteBuffer le = dst.order() == ByteOrder.LITTLE_ENDIAN ? dst : dst.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+            for (float v : d) {
+                le.putFloat(v);
             }
+            if (le != dst) {
+                dst.position(le.position());
+            }
+        });
+    }
 
-            @Override
-            public long[] shape() {
-                return s.clone();
-            }
+    /**
+     * A source whose float32 data {@code reader} writes on demand: the building block of in-memory and derived
+     * tensors (a renamed one, q/k/v stacked into qkv).
+     *
+     * @param description what {@code toString} says, for messages and debugging
+     */
+    static TensorSource derived(String name, long[] shape, Path file, String description,
+                                java.util.function.Consumer<ByteBuffer> reader) {
+        return new Derived(name, shape.clone(), file, description, reader);
+    }
 
-            @Override
-            public Path file() {
-                return null;
-            }
+    /** See {@link #derived}. */
+    record Derived(String name, long[] shape, Path file, String description,
+                   java.util.function.Consumer<ByteBuffer> reader) implements TensorSource {
+        @Override
+        public long[] shape() {
+            return shape.clone();
+        }
 
-            @Override
-            public void readInto(ByteBuffer dst) {
-                ByteBuffer le = dst.order() == ByteOrder.LITTLE_ENDIAN ? dst : dst.duplicate().order(ByteOrder.LITTLE_ENDIAN);
-                for (float v : d) {
-                    le.putFloat(v);
-                }
-                if (le != dst) {
-                    dst.position(le.position());
-                }
-            }
+        @Override
+        public void readInto(ByteBuffer dst) {
+            reader.accept(dst);
+        }
 
-            @Override
-            public String toString() {
-                return name + " float32 " + Shapes.format(s) + " (in memory)";
-            }
-        };
+        @Override
+        public String toString() {
+            return description;
+        }
     }
 }
