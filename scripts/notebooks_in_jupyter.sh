@@ -2,7 +2,8 @@
 # Runs notebooks/*.ipynb top to bottom in a real Jupyter (nbconvert --execute, nbclient) with a minimal Java kernel
 # built from src/kernel/java (Maven profile -Pkernel: JJava's kernel framework jjava-jupyter + the JDK's JShell), then
 # compares each executed notebook's outputs with the stored ones: stdout text per cell must be equal, images per cell
-# must be as many and of the same pixel size (mvn test's NotebooksTest compares the pixels). Prints PASS/FAIL per
+# must be as many and of the same pixel size (it also reports how many are byte-identical PNGs; mvn test's
+# NotebooksTest is the one that compares pixels). stderr (DJL's log lines) is not compared. Prints PASS/FAIL per
 # notebook; exits non-zero if any fails.
 #
 #   scripts/notebooks_in_jupyter.sh [NOTEBOOK...]      (default: notebooks/*.ipynb)
@@ -81,7 +82,7 @@ def cells(path):
                 text += "".join(t) if isinstance(t, list) else t
             elif o["output_type"] in ("display_data", "execute_result") and "image/png" in o.get("data", {}):
                 png = base64.b64decode("".join(o["data"]["image/png"]))
-                images.append(struct.unpack(">II", png[16:24]))
+                images.append((struct.unpack(">II", png[16:24]), png))
             elif o["output_type"] == "error":
                 text += "ERROR " + o["ename"] + ": " + o["evalue"] + "\n"
         result.append((text.replace("\r\n", "\n"), images))
@@ -92,22 +93,24 @@ name = sys.argv[1].rsplit("/", 1)[-1]
 problems = []
 if len(stored) != len(executed):
     problems.append(f"{len(stored)} code cells stored, {len(executed)} executed")
-n_text = n_img = 0
+n_text = n_img = n_same = 0
 for i, ((st, si), (et, ei)) in enumerate(zip(stored, executed), 1):
     n_text += len(st.splitlines())
     n_img += len(si)
+    n_same += sum(1 for a, b in zip(si, ei) if a[1] == b[1])
     if st != et:
         import difflib
         diff = "\n".join(difflib.unified_diff(st.splitlines(), et.splitlines(), "stored", "executed", lineterm="", n=1))
         problems.append(f"code cell {i}: stdout differs\n{diff}")
-    if si != ei:
-        problems.append(f"code cell {i}: images stored {si}, executed {ei}")
+    if [s for s, _ in si] != [s for s, _ in ei]:
+        problems.append(f"code cell {i}: image sizes stored {[s for s, _ in si]}, executed {[s for s, _ in ei]}")
 if problems:
     print(f"FAIL {name}")
     for p in problems:
         print("  " + p.replace("\n", "\n  "))
     sys.exit(1)
-print(f"PASS {name}: {len(stored)} code cells, {n_text} stdout lines equal, {n_img} images of the same size")
+print(f"PASS {name}: {len(stored)} code cells, {n_text} stdout lines equal, {n_img} images of the same size"
+      f" ({n_same} of them byte-identical PNGs)")
 PY
 done
 exit $status
