@@ -12,7 +12,6 @@ import java.util.Base64;
 import java.util.List;
 import java.util.stream.Collectors;
 import javax.imageio.ImageIO;
-import jdk.jshell.Diag;
 import jdk.jshell.EvalException;
 import jdk.jshell.JShell;
 import jdk.jshell.JShellException;
