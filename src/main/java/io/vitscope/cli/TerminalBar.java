@@ -1,9 +1,9 @@
 package io.vitscope.cli;
 
+import io.vitscope.hub.WriterProgressConsumer;
 import java.io.PrintWriter;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBarStyle;
 
 /**
@@ -30,7 +30,7 @@ final class TerminalBar implements AutoCloseable {
                 .showSpeed()
                 .setStyle(ProgressBarStyle.ASCII)
                 .setUpdateIntervalMillis(250)
-                .setConsumer(new WriterConsumer(err))
+                .setConsumer(new WriterProgressConsumer(err))
                 .build());
     }
 
@@ -61,33 +61,6 @@ final class TerminalBar implements AutoCloseable {
     public void close() {
         if (bar != null) {
             bar.close();
-        }
-    }
-
-    /** Draws on a PrintWriter (picocli's streams) rather than the PrintStream the library's consumers want. */
-    private static final class WriterConsumer implements ProgressBarConsumer {
-        private final PrintWriter out;
-
-        WriterConsumer(PrintWriter out) {
-            this.out = out;
-        }
-
-        @Override
-        public int getMaxRenderedLength() {
-            return 100;  // a fixed width: asking the terminal would pull in JLine's native probing
-        }
-
-        @Override
-        public void accept(String rendered) {
-            out.print('\r');
-            out.print(rendered);
-            out.flush();
-        }
-
-        @Override
-        public void close() {
-            out.println();
-            out.flush();
         }
     }
 }

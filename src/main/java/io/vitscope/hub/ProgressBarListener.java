@@ -4,7 +4,6 @@ import java.io.PrintWriter;
 import java.time.Duration;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBarStyle;
 
 /**
@@ -37,7 +36,7 @@ public final class ProgressBarListener implements DownloadListener, AutoCloseabl
                 .showSpeed()
                 .setStyle(ProgressBarStyle.ASCII)
                 .setUpdateIntervalMillis(250)
-                .setConsumer(new WriterConsumer(out))
+                .setConsumer(new WriterProgressConsumer(out))
                 .build();
     }
 
@@ -65,34 +64,6 @@ public final class ProgressBarListener implements DownloadListener, AutoCloseabl
         if (bar != null) {
             bar.close();
             bar = null;
-        }
-    }
-
-    /** Draws on a PrintWriter (picocli's streams) rather than the PrintStream the library's consumers want. */
-    private static final class WriterConsumer implements ProgressBarConsumer {
-        private final PrintWriter out;
-
-        WriterConsumer(PrintWriter out) {
-            this.out = out;
-        }
-
-        @Override
-        public int getMaxRenderedLength() {
-            // A fixed width: asking the terminal would pull in JLine's native probing.
-            return 100;
-        }
-
-        @Override
-        public void accept(String rendered) {
-            out.print('\r');
-            out.print(rendered);
-            out.flush();
-        }
-
-        @Override
-        public void close() {
-            out.println();
-            out.flush();
         }
     }
 }
