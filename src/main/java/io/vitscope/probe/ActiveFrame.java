@@ -31,7 +31,6 @@ final class ActiveFrame extends Frame implements Hit {
     private Site current;
     private NDArray currentValue;
     private String currentVariable;
-    private boolean exited;
 
     ActiveFrame(Probed module, List<CallCapture> captures, List<Breakpoint> breakpoints) {
         this.module = module;
@@ -76,7 +75,6 @@ final class ActiveFrame extends Frame implements Hit {
     @Override
     public NDArray exit(NDArray value) {
         NDArray result = fire(Site.ret(module.getClass()), "return", value);
-        exited = true;
         if (!captures.isEmpty()) {
             record(result);
         }
@@ -234,11 +232,7 @@ final class ActiveFrame extends Frame implements Hit {
         }
     }
 
+    /** A call that failed records nothing: its tensors stay with the forward's scopes, which free them. */
     @Override
-    public void close() {
-        if (!exited) {
-            // The forward failed: nothing is recorded; tensors stay with the forward's scopes.
-            exited = true;
-        }
-    }
+    public void close() {}
 }
