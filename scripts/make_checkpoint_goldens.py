@@ -179,7 +179,7 @@ def to_flax(sd, arch, prefix="", big_vision=False):
     kernels, per-head q/k/v kernels (D, N, Dh) and out kernels (N, Dh, D))."""
     D, N = arch.embed_dim, arch.num_heads
     Dh = D // N
-    a = lambda t: t.detach().numpy().astype(np.float32)  # noqa: E731
+    a = lambda t: np.ascontiguousarray(t.detach().numpy().astype(np.float32))  # noqa: E731  (C order, as Flax saves)
     w = {}
     w["embedding/kernel"] = a(sd["patch_embed.proj.weight"].permute(2, 3, 1, 0))
     w["embedding/bias"] = a(sd["patch_embed.proj.bias"])

@@ -73,7 +73,9 @@ public record HubConfig(String architecture, VitConfig config, DataConfig dataCo
                 intArg(args, "num_heads", base == null ? null : base.numHeads()),
                 args.has("mlp_ratio") ? args.get("mlp_ratio").getAsDouble() : base == null ? 4.0 : base.mlpRatio(),
                 args.has("qkv_bias") ? args.get("qkv_bias").getAsBoolean() : base == null || base.qkvBias(),
-                args.has("layer_norm_eps") ? args.get("layer_norm_eps").getAsDouble() : 1e-6);
+                args.has("layer_norm_eps") ? args.get("layer_norm_eps").getAsDouble() : 1e-6,
+                args.has("distilled") ? args.get("distilled").getAsBoolean()
+                        : base != null ? base.distilled() : arch.contains("_distilled_"));
         DataConfig data = dataConfig(json.has("pretrained_cfg") ? json.getAsJsonObject("pretrained_cfg") : new JsonObject(),
                 preset.map(Preset::dataConfig).orElse(null), config);
         Optional<List<String>> labels = Optional.empty();
