@@ -57,12 +57,20 @@ final class TorchPickle extends Unpickler {
         public void __setstate__(HashMap<?, ?> s) {
             s.forEach(state::put);
         }
+
+        public void __setstate__(PickledDict s) {
+            s.forEach(state::put);
+        }
     }
 
     /** {@code collections.OrderedDict}: keeps insertion order; its pickled attributes (_metadata) are ignored. */
     public static final class PickledDict extends LinkedHashMap<Object, Object> {
         public void __setstate__(HashMap<?, ?> state) {
             // A state dict's _metadata (module versions): not needed to read tensors.
+        }
+
+        public void __setstate__(PickledDict state) {
+            // as above
         }
     }
 
@@ -122,6 +130,23 @@ final class TorchPickle extends Unpickler {
                     throw new PickleException("STACK_GLOBAL needs two strings");
                 }
                 stack.add(resolve(m, n));
+                return NO_RETURN_VALUE;
+            }
+            case Opcodes.EMPTY_DICT -> {
+                stack.add(new PickledDict()); // Python dicts keep insertion order; the library's HashMap would not
+                return NO_RETURN_VALUE;
+            }
+            case Opcodes.SETITEMS -> {
+                // The library collects the items in a HashMap first, which loses the state dict's order.
+                List<Object> items = stack.pop_all_since_marker();
+                if (!(stack.peek() instanceof Map<?, ?> target) || items.size() % 2 != 0) {
+                    throw new PickleException("SETITEMS needs a dict and key/value pairs");
+                }
+                @SuppressWarnings("unchecked")
+                Map<Object, Object> dict = (Map<Object, Object>) target;
+                for (int i = 0; i < items.size(); i += 2) {
+                    dict.put(items.get(i), items.get(i + 1));
+                }
                 return NO_RETURN_VALUE;
             }
             case Opcodes.INST, Opcodes.OBJ -> throw new Refused("<" + (key == Opcodes.INST ? "INST" : "OBJ") + ">",
