@@ -67,8 +67,15 @@ public record Inspection(Path file, Checkpoints.Format format, Optional<Checkpoi
             Optional<String> problem = Optional.empty();
             Optional<Architecture> architecture = Optional.empty();
             Optional<StrictReport> report = Optional.empty();
+            List<String> notes = new ArrayList<>(ck.notes());
             try {
                 layout = Optional.of(Checkpoints.layout(weights, ck.tensors().keySet()));
+                if (layout.get() == Checkpoints.Layout.HF_VIT) {
+                    List<String> ignored = io.vitscope.model.HfVitLayout.ignoredNames(ck.tensors().keySet());
+                    if (!ignored.isEmpty()) {
+                        notes.add("not loaded (timm's ViT has no pooler or mask token): " + String.join(", ", ignored));
+                    }
+                }
                 Optional<Architecture> given = given(weights, arch);
                 VitConfig target = given.map(Architecture::config).orElse(null);
                 Map<String, TensorSource> timm = Checkpoints.toTimm(weights, ck.tensors(),
@@ -91,7 +98,7 @@ public record Inspection(Path file, Checkpoints.Format format, Optional<Checkpoi
                 problem = Optional.of(e.getMessage().startsWith(weights + ": ")
                         ? e.getMessage().substring(weights.toString().length() + 2) : e.getMessage());
             }
-            return new Inspection(weights, ck.format(), layout, List.copyOf(tensors), List.copyOf(ck.notes()),
+            return new Inspection(weights, ck.format(), layout, List.copyOf(tensors), List.copyOf(notes),
                     architecture, report, problem);
         }
     }
