@@ -283,7 +283,7 @@ public final class FlaxVitLayout {
                     + "plus " + (tokens - 1) + ", which is not a square grid to resample to the model's " + gh + "x" + gw);
         }
         int d = (int) s[2];
-        LOG.info("Resampling the position embedding of {} from a {}x{} grid to {}x{} (bilinear, as timm's "
+        LOG.warn("Resampling the position embedding of {} from a {}x{} grid to {}x{} (bilinear, as timm's "
                 + "resample_abs_pos_embed)", file == null ? "the checkpoint" : file.getFileName(), old, old, gh, gw);
         long[] outShape = {1, (long) gh * gw + 1, d};
         return TensorSource.derived("pos_embed", outShape, file, "pos_embed " + Shapes.format(outShape) + " = resample("

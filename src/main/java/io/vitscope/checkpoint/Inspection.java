@@ -80,6 +80,11 @@ public record Inspection(Path file, Checkpoints.Format format, Optional<Checkpoi
                 VitConfig target = given.map(Architecture::config).orElse(null);
                 Map<String, TensorSource> timm = Checkpoints.toTimm(weights, ck.tensors(),
                         target == null ? 0 : target.gridHeight(), target == null ? 0 : target.gridWidth());
+                TensorSource pos = timm.get("pos_embed");
+                if (pos != null && pos.toString().contains(" = resample(")) {
+                    notes.add("position embedding resampled to the model's grid (bilinear, as timm's "
+                            + "resample_abs_pos_embed): " + pos);
+                }
                 architecture = given.or(() -> Architectures.infer(timm).map(a -> new Architecture(
                         a.preset().orElse("(no preset)"), a.config(),
                         a.preset().isPresent() ? "inferred from the tensor shapes: preset " + a.preset().get()
