@@ -146,8 +146,8 @@ public final class Checkpoints {
                 Map<String, String> dtypes = new LinkedHashMap<>();
                 ck.tensors().forEach((k, v) -> dtypes.put(k, v.dtype().numpyName()));
                 java.util.List<String> notes = new java.util.ArrayList<>();
-                ck.wrapper().ifPresent(w -> notes.add("state dict under '" + w + "' (other keys: "
-                        + String.join(", ", ck.otherKeys()) + ")"));
+                ck.wrapper().ifPresent(w -> notes.add("state dict under '" + w + "'" + (ck.otherKeys().isEmpty() ? ""
+                        : " (other keys: " + String.join(", ", ck.otherKeys()) + ")")));
                 if (ck.strippedModulePrefix()) {
                     notes.add("'module.' prefix removed from every name");
                 }

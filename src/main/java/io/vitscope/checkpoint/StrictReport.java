@@ -48,21 +48,25 @@ public record StrictReport(List<String> missing, List<String> unexpected, List<S
         return missing.isEmpty() && unexpected.isEmpty() && misShaped.isEmpty();
     }
 
+    /** The first few of each kind, with counts (every name is in the lists and in {@code Inspection.save}'s JSON). */
     @Override
     public String toString() {
         if (loads()) {
             return "every tensor fits";
         }
         List<String> parts = new ArrayList<>();
-        if (!missing.isEmpty()) {
-            parts.add(missing.size() + " missing: " + String.join(", ", missing));
-        }
-        if (!unexpected.isEmpty()) {
-            parts.add(unexpected.size() + " unexpected: " + String.join(", ", unexpected));
-        }
-        if (!misShaped.isEmpty()) {
-            parts.add(misShaped.size() + " mis-shaped: " + String.join(", ", misShaped));
-        }
+        part(parts, "missing", missing);
+        part(parts, "unexpected", unexpected);
+        part(parts, "mis-shaped", misShaped);
         return String.join("; ", parts);
+    }
+
+    private static final int SHOWN = 8;
+
+    private static void part(List<String> parts, String label, List<String> items) {
+        if (!items.isEmpty()) {
+            parts.add(items.size() + " " + label + ": " + String.join(", ", items.subList(0, Math.min(SHOWN, items.size())))
+                    + (items.size() > SHOWN ? ", … and " + (items.size() - SHOWN) + " more" : ""));
+        }
     }
 }
