@@ -62,8 +62,13 @@ public final class VitscopeModelZoo extends ModelZoo {
     public Collection<ModelLoader> getModelLoaders() {
         List<ModelLoader> out = new ArrayList<>();
         try {
+            java.util.Set<String> archs = new java.util.HashSet<>();
             for (ModelCache.CachedModel m : ModelCache.atDefaultHome().list()) {
                 out.add(new Loader(m.name(), m.dir()));
+                String arch = m.name().contains(".") ? m.name().substring(0, m.name().indexOf('.')) : m.name();
+                if (!arch.equals(m.name()) && archs.add(arch)) {
+                    out.add(new Loader(arch, m.dir())); // the architecture name finds its first cached tag
+                }
             }
         } catch (RuntimeException e) {
             // an unreadable cache lists nothing; the embedded model is still there

@@ -67,7 +67,7 @@ class ZooTest {
         System.setProperty(ModelCache.HOME_PROPERTY, tmp.toString());
         try {
             Criteria<Image, Classifications> c = Criteria.builder().setTypes(Image.class, Classifications.class)
-                    .optGroupId(VitscopeModelZoo.GROUP_ID).optArtifactId("vit_tiny_golden.test").build();
+                    .optGroupId(VitscopeModelZoo.GROUP_ID).optArtifactId("vit_tiny_golden").build(); // finds .test
             try (ZooModel<Image, Classifications> model = c.loadModel();
                  Predictor<Image, Classifications> predictor = model.newPredictor()) {
                 assertInstanceOf(VisionTransformer.class, model.getBlock());
