@@ -56,6 +56,17 @@ class ZooTest {
     }
 
     @Test
+    void aTimmHubFolderThroughOptModelUrls() throws Exception {
+        String url = Path.of("models", "fashion_vit").toAbsolutePath().toUri().toString(); // config.json + model.safetensors
+        try (ZooModel<Image, Classifications> model = VitscopeModelZoo.criteria(url).build().loadModel();
+             Predictor<Image, Classifications> predictor = model.newPredictor()) {
+            assertInstanceOf(VisionTransformer.class, model.getBlock());
+            Classifications out = predictor.predict(ImageFactory.getInstance().fromFile(IMAGE));
+            assertEquals("ankle_boot", out.best().getClassName().replace(' ', '_').toLowerCase());
+        }
+    }
+
+    @Test
     void theZooIsServiceLoadedAndServesCachedModelsByArtifactId() throws Exception {
         assertTrue(ModelZoo.listModelZoo().stream().anyMatch(z -> z instanceof VitscopeModelZoo),
                 "VitscopeZooProvider is found through META-INF/services");
