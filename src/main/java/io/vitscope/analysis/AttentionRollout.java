@@ -66,11 +66,11 @@ public final class AttentionRollout {
         if (blocks == null || blocks.isEmpty()) {
             throw new IllegalArgumentException("rollout needs the attention of at least one block (blocks 0..I)");
         }
-        int t = Attention.requireSquare(blocks.get(0), "rollout block 0");
+        int t = AttentionMaps.requireSquare(blocks.get(0), "rollout block 0");
         double[][] result = identity(t); // (T, T)
         for (int b = 0; b < blocks.size(); b++) {
             float[][][] attn = blocks.get(b); // (N, T, T)
-            int tb = Attention.requireSquare(attn, "rollout block " + b);
+            int tb = AttentionMaps.requireSquare(attn, "rollout block " + b);
             if (tb != t) {
                 throw new IllegalArgumentException("rollout block " + b + " has T = " + tb + " tokens but block 0 has "
                         + t + "; all blocks must come from the same image and model");
@@ -104,7 +104,7 @@ public final class AttentionRollout {
     public static float[] rolloutOf(List<NDArray> blocks, Fusion fusion, double discardRatio) {
         List<float[][][]> arrays = new ArrayList<>(blocks.size());
         for (NDArray a : blocks) {
-            arrays.add(Attention.of(a));
+            arrays.add(AttentionMaps.of(a));
         }
         return rollout(arrays, fusion, discardRatio);
     }

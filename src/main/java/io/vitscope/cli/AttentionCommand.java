@@ -3,15 +3,15 @@ package io.vitscope.cli;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import io.vitscope.VitscopeException;
-import io.vitscope.analysis.Attention;
+import io.vitscope.analysis.AttentionMaps;
 import io.vitscope.analysis.AttentionRollout;
 import io.vitscope.analysis.AttentionRollout.Fusion;
 import io.vitscope.analysis.PatchWeights;
-import io.vitscope.experiment.Classifier;
-import io.vitscope.experiment.Input;
+import io.vitscope.predict.Classifier;
+import io.vitscope.predict.Input;
 import io.vitscope.experiment.LogitScaling;
-import io.vitscope.experiment.Prediction;
-import io.vitscope.model.LoadedModel;
+import io.vitscope.predict.Prediction;
+import io.vitscope.checkpoint.LoadedModel;
 import io.vitscope.model.VitConfig;
 import io.vitscope.plot.AttentionGrid;
 import io.vitscope.plot.AttentionPlots;
@@ -149,7 +149,7 @@ public final class AttentionCommand implements Callable<Integer> {
                     blocks.add(c.tensor("attn"));                                            // (1, N, T, T)
                 }
                 float[] r = AttentionRollout.rolloutOf(blocks, fusion(), discard == null ? 0 : discard); // (L)
-                weights = new float[][][] {Attention.toGrid(r, gh, gw)};
+                weights = new float[][][] {AttentionMaps.toGrid(r, gh, gw)};
                 titles.add(block == 0 ? "rollout · block 0" : "rollout · blocks 0–" + block);
             } else {
                 float[][][] all = PatchWeights.grid(capture.get().tensor("attn"),             // (1, N, T, T)

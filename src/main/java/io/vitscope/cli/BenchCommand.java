@@ -1,12 +1,12 @@
 package io.vitscope.cli;
 
 import com.google.gson.GsonBuilder;
-import io.vitscope.experiment.Bench;
-import io.vitscope.experiment.Bench.BatchResult;
-import io.vitscope.experiment.Bench.ProbeCost;
-import io.vitscope.experiment.Bench.Report;
-import io.vitscope.model.LoadedModel;
-import io.vitscope.model.Models;
+import io.vitscope.bench.Bench;
+import io.vitscope.bench.Bench.BatchResult;
+import io.vitscope.bench.Bench.ProbeCost;
+import io.vitscope.bench.Bench.Report;
+import io.vitscope.checkpoint.LoadedModel;
+import io.vitscope.checkpoint.Models;
 import io.vitscope.model.Presets;
 import java.io.PrintWriter;
 import java.nio.file.Path;

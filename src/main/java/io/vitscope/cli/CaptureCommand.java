@@ -1,10 +1,10 @@
 package io.vitscope.cli;
 
 import ai.djl.ndarray.NDManager;
-import io.vitscope.experiment.Classifier;
-import io.vitscope.experiment.Input;
+import io.vitscope.predict.Classifier;
+import io.vitscope.predict.Input;
 import io.vitscope.experiment.LogitScaling;
-import io.vitscope.model.LoadedModel;
+import io.vitscope.checkpoint.LoadedModel;
 import io.vitscope.probe.CallCapture;
 import io.vitscope.probe.CallRecord;
 import io.vitscope.probe.Probe;

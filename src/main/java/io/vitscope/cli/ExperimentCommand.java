@@ -2,12 +2,12 @@ package io.vitscope.cli;
 
 import com.google.gson.GsonBuilder;
 import io.vitscope.VitscopeException;
-import io.vitscope.experiment.Classifier;
-import io.vitscope.experiment.Input;
-import io.vitscope.experiment.Prediction;
+import io.vitscope.predict.Classifier;
+import io.vitscope.predict.Input;
+import io.vitscope.predict.Prediction;
 import io.vitscope.experiment.ScalingExperiment;
 import io.vitscope.experiment.ScalingExperiment.FactorResult;
-import io.vitscope.model.LoadedModel;
+import io.vitscope.checkpoint.LoadedModel;
 import io.vitscope.model.VitConfig;
 import io.vitscope.analysis.PatchWeights;
 import io.vitscope.plot.AttentionGrid;

@@ -39,7 +39,7 @@ public final class Main {
         quietLogs(verbose);
         // Nothing vitscope runs downloads anything: DJL's native library comes from Maven Central.
         System.setProperty("ai.djl.offline", System.getProperty("ai.djl.offline", "true"));
-        io.vitscope.model.MklFastPath.apply();
+        io.vitscope.engine.MklFastPath.apply();
         CommandLine cl = new CommandLine(new Main());
         cl.setOut(out);
         cl.setErr(err);

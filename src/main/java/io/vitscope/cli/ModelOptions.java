@@ -2,8 +2,8 @@ package io.vitscope.cli;
 
 import io.vitscope.InvalidInputException;
 import io.vitscope.hub.ModelCache;
-import io.vitscope.model.LoadedModel;
-import io.vitscope.model.Models;
+import io.vitscope.checkpoint.LoadedModel;
+import io.vitscope.checkpoint.Models;
 import io.vitscope.model.Presets;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;

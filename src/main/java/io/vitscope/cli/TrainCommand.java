@@ -9,7 +9,7 @@ import io.vitscope.train.Batches;
 import io.vitscope.train.FashionMnist;
 import io.vitscope.train.FashionTrainer;
 import io.vitscope.train.FashionVit;
-import io.vitscope.train.ModelDir;
+import io.vitscope.checkpoint.ModelDir;
 import io.vitscope.train.TrainOptions;
 import java.io.IOException;
 import java.io.PrintWriter;

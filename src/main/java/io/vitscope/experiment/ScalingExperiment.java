@@ -2,9 +2,12 @@ package io.vitscope.experiment;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import io.vitscope.analysis.Attention;
 import io.vitscope.analysis.AttentionEntropy;
+import io.vitscope.analysis.AttentionMaps;
 import io.vitscope.model.VisionTransformer;
+import io.vitscope.predict.Classifier;
+import io.vitscope.predict.Input;
+import io.vitscope.predict.Prediction;
 import io.vitscope.probe.CallCapture;
 import io.vitscope.probe.CallRecord;
 import io.vitscope.probe.Probe;
@@ -189,7 +192,7 @@ public final class ScalingExperiment {
             for (int i = 0; i < entropy.length; i++) {
                 entropy[i] = AttentionEntropy.mean(records.get(i).tensor("attn"));            // (1, N, T, T)
             }
-            float[][][] attention = Attention.of(records.get(block).tensor("attn"));          // (N, T, T)
+            float[][][] attention = AttentionMaps.of(records.get(block).tensor("attn"));          // (N, T, T)
             return new FactorResult(factor, top, probabilities, entropy, attention);
         }
     }

@@ -1,11 +1,12 @@
 package io.vitscope.model;
 
-import static io.vitscope.model.DataConfig.IMAGENET_DEFAULT_MEAN;
-import static io.vitscope.model.DataConfig.IMAGENET_DEFAULT_STD;
-import static io.vitscope.model.DataConfig.IMAGENET_INCEPTION_MEAN;
-import static io.vitscope.model.DataConfig.IMAGENET_INCEPTION_STD;
+import io.vitscope.image.DataConfig;
+import static io.vitscope.image.DataConfig.IMAGENET_DEFAULT_MEAN;
+import static io.vitscope.image.DataConfig.IMAGENET_DEFAULT_STD;
+import static io.vitscope.image.DataConfig.IMAGENET_INCEPTION_MEAN;
+import static io.vitscope.image.DataConfig.IMAGENET_INCEPTION_STD;
 
-import io.vitscope.model.DataConfig.Interpolation;
+import io.vitscope.image.DataConfig.Interpolation;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;

@@ -8,6 +8,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.initializer.NormalInitializer;
+import io.vitscope.engine.MklFastPath;
 import io.vitscope.probe.Frame;
 import io.vitscope.probe.Probe;
 import io.vitscope.probe.Site;

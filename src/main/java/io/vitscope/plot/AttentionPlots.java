@@ -84,7 +84,7 @@ public final class AttentionPlots {
         float[] r = AttentionRollout.rolloutOf(blocks, fusion, discard); // (L)
         String what = "rollout through " + (calls.size() == 1 ? calls.get(0).path()
                 : calls.get(0).path() + " … " + calls.get(calls.size() - 1).path());
-        return build(image, new float[][][] {io.vitscope.analysis.Attention.toGrid(r, gridH, gridW)}, List.of(what),
+        return build(image, new float[][][] {io.vitscope.analysis.AttentionMaps.toGrid(r, gridH, gridW)}, List.of(what),
                 title);
     }
 

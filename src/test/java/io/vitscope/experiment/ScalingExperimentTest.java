@@ -1,5 +1,8 @@
 package io.vitscope.experiment;
 
+import io.vitscope.predict.Classifier;
+import io.vitscope.predict.Input;
+import io.vitscope.predict.Prediction;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -7,9 +10,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.vitscope.Golden;
 import io.vitscope.analysis.AttentionEntropy;
 import io.vitscope.experiment.ScalingExperiment.FactorResult;
-import io.vitscope.model.DataConfig;
-import io.vitscope.model.LoadedModel;
-import io.vitscope.model.Models;
+import io.vitscope.image.DataConfig;
+import io.vitscope.checkpoint.LoadedModel;
+import io.vitscope.checkpoint.Models;
 import io.vitscope.weights.NpyArray;
 import java.util.Arrays;
 import java.util.List;

@@ -3,7 +3,7 @@ package io.vitscope.image;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import io.vitscope.InvalidInputException;
-import io.vitscope.model.DataConfig;
+import io.vitscope.image.DataConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.util.Arrays;

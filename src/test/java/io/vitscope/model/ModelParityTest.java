@@ -1,5 +1,6 @@
 package io.vitscope.model;
 
+import io.vitscope.checkpoint.StateDicts;
 import static io.vitscope.Golden.maxAbsDiff;
 import static io.vitscope.Golden.npy;
 import static org.junit.jupiter.api.Assertions.assertEquals;

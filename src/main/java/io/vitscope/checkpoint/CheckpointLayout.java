@@ -1,4 +1,4 @@
-package io.vitscope.model;
+package io.vitscope.checkpoint;
 
 import io.vitscope.InvalidInputException;
 import io.vitscope.weights.TensorSource;

@@ -1,4 +1,4 @@
-package io.vitscope.model;
+package io.vitscope.checkpoint;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
@@ -7,8 +7,10 @@ import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 import com.google.gson.JsonPrimitive;
 import io.vitscope.InvalidInputException;
-import io.vitscope.model.DataConfig.CropMode;
-import io.vitscope.model.DataConfig.Interpolation;
+import io.vitscope.image.DataConfig.CropMode;
+import io.vitscope.image.DataConfig.Interpolation;
+import io.vitscope.image.DataConfig;
+import io.vitscope.model.VitConfig;
 import java.io.IOException;
 import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;

@@ -1,4 +1,4 @@
-package io.vitscope.hub;
+package io.vitscope.cli;
 
 import java.io.PrintWriter;
 import me.tongfei.progressbar.ProgressBarConsumer;

@@ -1,5 +1,6 @@
-package io.vitscope.hub;
+package io.vitscope.cli;
 
+import io.vitscope.hub.DownloadListener;
 import java.io.PrintWriter;
 import java.time.Duration;
 import me.tongfei.progressbar.ProgressBar;

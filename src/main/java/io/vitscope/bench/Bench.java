@@ -1,12 +1,13 @@
-package io.vitscope.experiment;
+package io.vitscope.bench;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
+import io.vitscope.checkpoint.LoadedModel;
+import io.vitscope.engine.MklFastPath;
+import io.vitscope.experiment.LogitScaling;
 import io.vitscope.model.Attention;
-import io.vitscope.model.LoadedModel;
-import io.vitscope.model.MklFastPath;
 import io.vitscope.model.VisionTransformer;
 import io.vitscope.probe.CallCapture;
 import io.vitscope.probe.Probe;

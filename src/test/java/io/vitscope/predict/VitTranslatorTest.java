@@ -1,4 +1,4 @@
-package io.vitscope.experiment;
+package io.vitscope.predict;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -8,8 +8,8 @@ import ai.djl.modality.Classifications;
 import ai.djl.modality.cv.Image;
 import ai.djl.modality.cv.ImageFactory;
 import io.vitscope.Golden;
-import io.vitscope.model.LoadedModel;
-import io.vitscope.model.Models;
+import io.vitscope.checkpoint.LoadedModel;
+import io.vitscope.checkpoint.Models;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;

@@ -1,12 +1,12 @@
-package io.vitscope.experiment;
+package io.vitscope.predict;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import io.vitscope.image.EvalTransform;
 import io.vitscope.image.ImageReader;
-import io.vitscope.model.DataConfig;
-import io.vitscope.model.LoadedModel;
+import io.vitscope.image.DataConfig;
+import io.vitscope.checkpoint.LoadedModel;
 import java.nio.FloatBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -1,9 +1,10 @@
-package io.vitscope.model;
+package io.vitscope.checkpoint;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import io.vitscope.InvalidInputException;
+import io.vitscope.model.VisionTransformer;
 import io.vitscope.weights.TensorSource;
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -1,9 +1,9 @@
-package io.vitscope.experiment;
+package io.vitscope.predict;
 
 import io.vitscope.InvalidInputException;
 import io.vitscope.image.EvalTransform;
 import io.vitscope.image.ImageReader;
-import io.vitscope.model.DataConfig;
+import io.vitscope.image.DataConfig;
 import io.vitscope.weights.Npy;
 import io.vitscope.weights.NpyArray;
 import java.io.IOException;

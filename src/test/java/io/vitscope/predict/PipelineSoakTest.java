@@ -1,5 +1,6 @@
-package io.vitscope.experiment;
+package io.vitscope.predict;
 
+import io.vitscope.experiment.LogitScaling;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -8,8 +9,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import io.vitscope.Golden;
 import io.vitscope.ResidentMemory;
-import io.vitscope.model.LoadedModel;
-import io.vitscope.model.Models;
+import io.vitscope.checkpoint.LoadedModel;
+import io.vitscope.checkpoint.Models;
 import io.vitscope.probe.Breakpoint;
 import io.vitscope.probe.CallCapture;
 import io.vitscope.probe.CallRecord;

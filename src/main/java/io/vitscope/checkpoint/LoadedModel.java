@@ -1,5 +1,8 @@
-package io.vitscope.model;
+package io.vitscope.checkpoint;
 
+import io.vitscope.image.DataConfig;
+import io.vitscope.model.VisionTransformer;
+import io.vitscope.model.VitConfig;
 import java.util.List;
 
 /**

@@ -14,9 +14,9 @@ import ai.djl.ndarray.types.Shape;
  * <p>Abbreviations: B batch, N heads, T tokens (L + 1 with the class token at index 0), L patches (G_h × G_w),
  * G_h × G_w the patch grid.
  */
-public final class Attention {
+public final class AttentionMaps {
 
-    private Attention() {
+    private AttentionMaps() {
     }
 
     /**
@@ -30,7 +30,7 @@ public final class Attention {
         if (s.dimension() == 4) {
             if (s.get(0) != 1) {
                 throw new IllegalArgumentException("attention of shape " + s + " holds " + s.get(0)
-                        + " images: pick one with Attention.perImage(attn, b)");
+                        + " images: pick one with AttentionMaps.perImage(attn, b)");
             }
             return perImage(attn, 0);
         }

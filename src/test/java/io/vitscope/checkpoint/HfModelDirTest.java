@@ -1,5 +1,7 @@
-package io.vitscope.model;
+package io.vitscope.checkpoint;
 
+import io.vitscope.image.DataConfig;
+import io.vitscope.model.VitConfig;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -7,8 +9,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.vitscope.InvalidInputException;
-import io.vitscope.model.DataConfig.CropMode;
-import io.vitscope.model.DataConfig.Interpolation;
+import io.vitscope.image.DataConfig.CropMode;
+import io.vitscope.image.DataConfig.Interpolation;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,4 +1,4 @@
-package io.vitscope.model;
+package io.vitscope.engine;
 
 import java.io.IOException;
 import java.io.InputStream;

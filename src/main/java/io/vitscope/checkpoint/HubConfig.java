@@ -1,4 +1,4 @@
-package io.vitscope.model;
+package io.vitscope.checkpoint;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
@@ -6,9 +6,12 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 import io.vitscope.InvalidInputException;
-import io.vitscope.model.DataConfig.CropMode;
-import io.vitscope.model.DataConfig.Interpolation;
+import io.vitscope.image.DataConfig.CropMode;
+import io.vitscope.image.DataConfig.Interpolation;
+import io.vitscope.image.DataConfig;
 import io.vitscope.model.Presets.Preset;
+import io.vitscope.model.Presets;
+import io.vitscope.model.VitConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,4 +1,4 @@
-package io.vitscope.model;
+package io.vitscope.checkpoint;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;

@@ -1,10 +1,14 @@
-package io.vitscope.model;
+package io.vitscope.checkpoint;
 
 import com.google.gson.JsonElement;
 import com.google.gson.JsonParser;
 import io.vitscope.InvalidInputException;
 import io.vitscope.VitscopeException;
+import io.vitscope.image.DataConfig;
 import io.vitscope.model.Presets.Preset;
+import io.vitscope.model.Presets;
+import io.vitscope.model.VisionTransformer;
+import io.vitscope.model.VitConfig;
 import io.vitscope.weights.Safetensors;
 import java.io.BufferedReader;
 import java.io.IOException;

@@ -1,5 +1,8 @@
-package io.vitscope.model;
+package io.vitscope.checkpoint;
 
+import io.vitscope.image.DataConfig;
+import io.vitscope.model.Presets;
+import io.vitscope.model.VitConfig;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -146,7 +149,7 @@ class ModelLoadFuzzTest {
     @BeforeAll
     static void quietPoolerWarning() {
         // Every HF case with a 'vit.pooler.*' tensor would log that it is ignored: thousands of lines in a long run.
-        System.setProperty("org.slf4j.simpleLogger.log.io.vitscope.model.HfVitLayout", "error");
+        System.setProperty("org.slf4j.simpleLogger.log.io.vitscope.checkpoint.HfVitLayout", "error");
     }
 
     @Test

@@ -1,4 +1,4 @@
-package io.vitscope.model;
+package io.vitscope.image;
 
 import java.util.Arrays;
 import java.util.Locale;
@@ -49,15 +49,15 @@ public record DataConfig(int inChans, int height, int width, double cropPct, Int
     public static final double[] IMAGENET_INCEPTION_STD = {0.5, 0.5, 0.5};
 
     public DataConfig {
-        VitConfig.require(inChans == 1 || inChans == 3, "data config channels must be 1 or 3, got %d", inChans);
-        VitConfig.require(height > 0 && width > 0, "input size must be positive, got %dx%d", height, width);
-        VitConfig.require(cropPct > 0 && cropPct <= 1, "crop_pct must be in (0, 1], got %s", cropPct);
-        VitConfig.require(interpolation != null, "interpolation is required");
-        VitConfig.require(cropMode != null, "crop mode is required");
-        VitConfig.require(mean != null && mean.length == inChans, "mean needs %d values", inChans);
-        VitConfig.require(std != null && std.length == inChans, "std needs %d values", inChans);
+        require(inChans == 1 || inChans == 3, "data config channels must be 1 or 3, got %d", inChans);
+        require(height > 0 && width > 0, "input size must be positive, got %dx%d", height, width);
+        require(cropPct > 0 && cropPct <= 1, "crop_pct must be in (0, 1], got %s", cropPct);
+        require(interpolation != null, "interpolation is required");
+        require(cropMode != null, "crop mode is required");
+        require(mean != null && mean.length == inChans, "mean needs %d values", inChans);
+        require(std != null && std.length == inChans, "std needs %d values", inChans);
         for (double s : std) {
-            VitConfig.require(s > 0 && Double.isFinite(s), "std values must be positive, got %s", Arrays.toString(std));
+            require(s > 0 && Double.isFinite(s), "std values must be positive, got %s", Arrays.toString(std));
         }
         mean = mean.clone();
         std = std.clone();
@@ -104,5 +104,12 @@ public record DataConfig(int inChans, int height, int width, double cropPct, Int
     public String toString() {
         return String.format(Locale.ROOT, "DataConfig[input=(%d,%d,%d), crop_pct=%s, interpolation=%s, crop_mode=%s, mean=%s, std=%s]",
                 inChans, height, width, cropPct, interpolation.timmName(), cropMode.name().toLowerCase(Locale.ROOT), Arrays.toString(mean), Arrays.toString(std));
+    }
+
+    /** The same wording as the model config's checks: a data config is part of a model's config. */
+    private static void require(boolean ok, String format, Object... args) {
+        if (!ok) {
+            throw new IllegalArgumentException("Invalid ViT config: " + String.format(format, args));
+        }
     }
 }

@@ -1,4 +1,4 @@
-package io.vitscope.experiment;
+package io.vitscope.predict;
 
 /**
  * One preprocessed model input.

@@ -1,4 +1,4 @@
-package io.vitscope.experiment;
+package io.vitscope.predict;
 
 import ai.djl.Model;
 import ai.djl.inference.Predictor;
@@ -12,8 +12,8 @@ import ai.djl.translate.Translator;
 import ai.djl.translate.TranslatorContext;
 import io.vitscope.image.EvalTransform;
 import io.vitscope.image.ImageReader;
-import io.vitscope.model.DataConfig;
-import io.vitscope.model.LoadedModel;
+import io.vitscope.image.DataConfig;
+import io.vitscope.checkpoint.LoadedModel;
 import java.awt.image.BufferedImage;
 import java.util.List;
 
