@@ -1,5 +1,6 @@
 package io.vitscope.analysis;
 
+import io.vitscope.InvalidArgumentException;
 import ai.djl.ndarray.NDArray;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -61,7 +62,7 @@ public final class AttentionRollout {
      */
     public static float[] rollout(List<float[][][]> blocks, Fusion fusion, double discardRatio) {
         if (!(discardRatio >= 0 && discardRatio < 1)) {
-            throw new IllegalArgumentException("discard ratio must be in [0, 1), got " + discardRatio);
+            throw new InvalidArgumentException("discard", "discard ratio must be in [0, 1), got " + discardRatio);
         }
         if (blocks == null || blocks.isEmpty()) {
             throw new IllegalArgumentException("rollout needs the attention of at least one block (blocks 0..I)");

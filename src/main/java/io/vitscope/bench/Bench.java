@@ -1,10 +1,11 @@
 package io.vitscope.bench;
 
+import io.vitscope.InvalidArgumentException;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.pytorch.jni.JniUtils;
 import io.vitscope.checkpoint.LoadedModel;
+import io.vitscope.engine.Engines;
 import io.vitscope.engine.MklFastPath;
 import io.vitscope.experiment.LogitScaling;
 import io.vitscope.model.Attention;
@@ -30,8 +31,6 @@ import java.util.List;
  */
 public final class Bench {
 
-    /** The float32 peak this project's machines are rated at (AVX-512, 2 threads): a nominal figure, not measured. */
-    public static final double NOMINAL_PEAK_GFLOPS = 450;
     /** ViT-B/16's MLP product at batch 8: (8·197 tokens × 768) · (768 × 3072). */
     public static final int[] MATMUL_SHAPE = {1576, 768, 3072};
 
@@ -40,16 +39,16 @@ public final class Bench {
         public Options {
             batches = List.copyOf(batches);
             if (batches.isEmpty() || batches.stream().anyMatch(b -> b < 1)) {
-                throw new IllegalArgumentException("Batch sizes must be at least 1, got " + batches);
+                throw new InvalidArgumentException("batches", "Batch sizes must be at least 1, got " + batches);
             }
             if (warmup < 0) {
-                throw new IllegalArgumentException("--warmup must be 0 or more, got " + warmup);
+                throw new InvalidArgumentException("warmup", "warmup must be 0 or more, got " + warmup);
             }
             if (iterations < 1) {
-                throw new IllegalArgumentException("--iterations must be at least 1, got " + iterations);
+                throw new InvalidArgumentException("iterations", "iterations must be at least 1, got " + iterations);
             }
             if (matmulIterations < 1) {
-                throw new IllegalArgumentException("The matmul needs at least 1 iteration, got " + matmulIterations);
+                throw new InvalidArgumentException("matmulIterations", "The matmul needs at least 1 iteration, got " + matmulIterations);
             }
         }
     }
@@ -77,11 +76,11 @@ public final class Bench {
 
     /** Everything measured at one batch size. */
     public record BatchResult(int batch, Stats msPerImage, double gflops, double efficiencyMeasured,
-                              double efficiencyNominal, List<ProbeCost> probes) {}
+                              double efficiencyEstimatedPeak, List<ProbeCost> probes) {}
 
     /** A whole run. */
     public record Report(String model, String weights, double gflopPerImage, String cpu, int threads,
-                         String mkl, double loadBefore, double loadAfter, Matmul matmul, double nominalPeakGflops,
+                         String mkl, double loadBefore, double loadAfter, Matmul matmul, PeakEstimate peak,
                          int warmup, int iterations, List<BatchResult> batches) {}
 
     /** Probe targets from issue #3: disabled ≤ 1 % overhead, capture-all ≤ 3 %. */
@@ -116,6 +115,7 @@ public final class Bench {
         progress.accept("matmul " + MATMUL_SHAPE[0] + "x" + MATMUL_SHAPE[1] + "x" + MATMUL_SHAPE[2]);
         Matmul mm = matmul(MATMUL_SHAPE[0], MATMUL_SHAPE[1], MATMUL_SHAPE[2], 3, options.matmulIterations());
         double gflop = loaded.config().flopsPerImage() / 1e9;
+        PeakEstimate peak = PeakEstimate.ofThisMachine();
         List<BatchResult> results = new ArrayList<>();
         for (int batch : options.batches()) {
             progress.accept("batch " + batch);
@@ -134,23 +134,11 @@ public final class Bench {
                     }
                 }
             }
-            results.add(new BatchResult(batch, plain, rate, rate / mm.gflops(), rate / NOMINAL_PEAK_GFLOPS, costs));
+            results.add(new BatchResult(batch, plain, rate, rate / mm.gflops(), rate / peak.gflops(), costs));
         }
-        return new Report(loaded.name(), loaded.source(), gflop, cpuModel(), useThreads(null),
-                MklFastPath.status(), loadBefore, loadAverage(), mm, NOMINAL_PEAK_GFLOPS, options.warmup(),
+        return new Report(loaded.name(), loaded.source(), gflop, cpuModel(), Engines.threads(),
+                MklFastPath.status(), loadBefore, loadAverage(), mm, peak, options.warmup(),
                 options.iterations(), results);
-    }
-
-    /**
-     * Sets libtorch's intra-op threads (null keeps libtorch's default, one per physical core) and returns the count in
-     * force. The engine reads {@code ai.djl.pytorch.num_threads} only when it starts; this works at any time.
-     */
-    public static int useThreads(Integer threads) {
-        ai.djl.engine.Engine.getEngine("PyTorch"); // loads the native library the JNI calls below live in
-        if (threads != null) {
-            JniUtils.setNumThreads(threads);
-        }
-        return JniUtils.getNumThreads();
     }
 
     /**

@@ -42,9 +42,9 @@ import java.util.TreeMap;
  */
 public record HfModelDir(Path dir, VitConfig config, List<String> classNames, DataConfig dataConfig, Path weights) {
 
-    public static final String CONFIG = "config.json";
+    public static final String CONFIG = ModelDir.CONFIG;
     public static final String PREPROCESSOR = "preprocessor_config.json";
-    public static final String WEIGHTS = "model.safetensors";
+    public static final String WEIGHTS = ModelDir.WEIGHTS;
 
     /** transformers' {@code IMAGENET_STANDARD_MEAN} / {@code _STD}, ViTImageProcessor's defaults. */
     private static final double[] STANDARD = {0.5, 0.5, 0.5};

@@ -22,7 +22,9 @@ import java.util.Map;
  */
 public final class ModelDir {
 
+    /** The weights' file name in a model folder (timm's hub, Hugging Face, vitscope's own): defined here only. */
     public static final String WEIGHTS = "model.safetensors";
+    /** The config's file name in a model folder (timm's hub and Hugging Face both use it): defined here only. */
     public static final String CONFIG = "config.json";
 
     private ModelDir() {}

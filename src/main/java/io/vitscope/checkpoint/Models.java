@@ -33,9 +33,14 @@ public final class Models {
 
     /** The embedded default model's folder, under {@code models/} in the project and on the class path. */
     public static final String DEFAULT_MODEL = "fashion_vit";
+    /**
+     * The system property naming vitscope's home: the project folder, which holds {@code models/fashion_vit}
+     * ({@code scripts/vitscope} sets it). Not to be confused with the model cache ({@code hub.ModelCache}).
+     */
+    public static final String HOME_PROPERTY = "vitscope.home";
 
-    private static final String CONFIG = "config.json";
-    private static final String WEIGHTS = "model.safetensors";
+    private static final String CONFIG = ModelDir.CONFIG;
+    private static final String WEIGHTS = ModelDir.WEIGHTS;
 
     private Models() {}
 
@@ -58,8 +63,8 @@ public final class Models {
             return loadFolderConfig(weights, sibling);
         }
         if (arch == null) {
-            throw new InvalidInputException(weights, "cannot tell which architecture these weights are for: pass --model "
-                    + "ARCH (one of " + String.join(", ", Presets.names()) + "), or put timm's config.json beside the file");
+            throw new InvalidInputException(weights, "cannot tell which architecture these weights are for: name the "
+                    + "architecture (one of " + String.join(", ", Presets.names()) + "), or put timm's config.json beside the file");
         }
         Preset preset = Presets.get(arch);
         return loadInto(preset.name(), preset.config(), preset.dataConfig(), Optional.empty(), weights);
@@ -118,6 +123,19 @@ public final class Models {
         }
     }
 
+    /**
+     * The same model with the class names in {@code labels} (one per line, as many as the model has classes); the
+     * model is closed when the file cannot be used.
+     */
+    public static LoadedModel withLabels(LoadedModel loaded, Path labels) {
+        try {
+            return loaded.withLabels(readLabels(labels, loaded.config().numClasses()));
+        } catch (RuntimeException e) {
+            loaded.close();
+            throw e;
+        }
+    }
+
     /** A preset with freshly initialised weights: for benchmarks and tests, never for predictions that mean anything. */
     public static LoadedModel random(String arch, long seed) {
         Preset p = Presets.get(arch);
@@ -134,8 +152,19 @@ public final class Models {
         return load(null, defaultModelDir());
     }
 
+    /**
+     * Where the embedded model belongs in the project folder, {@code <home>/models/fashion_vit}, whether or not it is
+     * there yet (training writes it): {@code -Dvitscope.home}, else the working directory.
+     */
+    public static Path projectModelDir() {
+        String home = System.getProperty(HOME_PROPERTY);
+        return Path.of(home != null && !home.isBlank() ? home : "").toAbsolutePath().resolve("models")
+                .resolve(DEFAULT_MODEL);
+    }
+
+    /** The embedded model's folder as {@link #loadDefault()} finds it. */
     public static Path defaultModelDir() {
-        for (String base : new String[] {System.getProperty("vitscope.home"), "."}) {
+        for (String base : new String[] {System.getProperty(HOME_PROPERTY), "."}) {
             if (base != null) {
                 Path dir = Paths.get(base, "models", DEFAULT_MODEL);
                 if (Files.isRegularFile(dir.resolve(WEIGHTS))) {
@@ -146,7 +175,7 @@ public final class Models {
         URL url = Models.class.getResource("/models/" + DEFAULT_MODEL + "/" + WEIGHTS);
         if (url == null) {
             throw new VitscopeException("The embedded model (models/" + DEFAULT_MODEL + ") is missing from this build: "
-                    + "run from the project folder, or pass --model/--weights");
+                    + "run from the project folder, or name a model or its weights");
         }
         try {
             if ("file".equals(url.getProtocol())) {

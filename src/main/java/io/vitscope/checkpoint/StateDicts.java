@@ -53,7 +53,7 @@ public final class StateDicts {
             list(parts, "unexpected", unexpected);
             list(parts, "mis-shaped", misShaped);
             throw new InvalidInputException(file, "the checkpoint does not fit " + what + ": " + String.join("; ", parts)
-                    + ". Check that the architecture (--model) is the one the checkpoint was trained as");
+                    + ". Check that the architecture is the one the checkpoint was trained as");
         }
         LinkedHashMap<String, Parameter> params = model.namedParameters();
         for (Map.Entry<String, Parameter> e : params.entrySet()) {

@@ -3,7 +3,6 @@ package io.vitscope.cli;
 import ai.djl.ndarray.NDManager;
 import io.vitscope.predict.Classifier;
 import io.vitscope.predict.Input;
-import io.vitscope.experiment.LogitScaling;
 import io.vitscope.checkpoint.LoadedModel;
 import io.vitscope.probe.CallCapture;
 import io.vitscope.probe.CallRecord;
@@ -43,20 +42,17 @@ public final class CaptureCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, paramLabel = "FILE.npz", description = "Where to write the capture.")
     Path out;
 
-    @Option(names = "--scale-attn-logits", paramLabel = "S",
-            description = "Multiply every attention layer's pre-softmax logits by S while capturing.")
-    Double scale;
+    @Mixin
+    LogitScaleOption scale;
 
     @Override
     public Integer call() {
         PrintWriter o = spec.commandLine().getOut();
-        boolean pattern = call.contains("*") || call.contains("[");
+        boolean pattern = Probe.isPattern(call);
         try (LoadedModel loaded = modelOptions.load(); NDManager manager = NDManager.newBaseManager();
              Probe probe = Probe.on(loaded.model())) {
             CallCapture capture = pattern ? probe.captureCalls(call) : probe.captureCall(call);
-            if (scale != null) {
-                LogitScaling.install(probe, scale);
-            }
+            scale.install(probe);
             Classifier classifier = new Classifier(loaded);
             List<Input> inputs = classifier.read(image);
             classifier.logits(classifier.batch(manager, inputs)).close();

@@ -9,7 +9,6 @@ import io.vitscope.VitscopeException;
 import io.vitscope.predict.Classifier;
 import io.vitscope.predict.Input;
 import io.vitscope.predict.Inputs;
-import io.vitscope.experiment.LogitScaling;
 import io.vitscope.predict.Prediction;
 import io.vitscope.checkpoint.LoadedModel;
 import io.vitscope.probe.Probe;
@@ -19,9 +18,7 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -61,31 +58,26 @@ public final class PredictCommand implements Callable<Integer> {
             description = "Write DIR/input.npy [N,C,H,W] (exactly what the model saw) and DIR/logits.npy [N,K].")
     Path dump;
 
-    @Option(names = "--scale-attn-logits", paramLabel = "S",
-            description = "Multiply every attention layer's pre-softmax logits by S (NoPdb's 'attn = attn * 3').")
-    Double scale;
+    @Mixin
+    LogitScaleOption scale;
 
     @Option(names = "--fail-fast", description = "Stop at the first unusable file instead of reporting it and going on.")
     boolean failFast;
 
     @Override
     public Integer call() {
-        if (top < 1) {
-            throw new IllegalArgumentException("--top must be at least 1, got " + top);
-        }
-        if (batch < 1) {
-            throw new IllegalArgumentException("--batch must be at least 1, got " + batch);
-        }
+        BadValue.check(top >= 1, spec, "--top must be at least 1, got " + top);
+        BadValue.check(batch >= 1, spec, "--batch must be at least 1, got " + batch);
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         List<Path> files = Inputs.expand(images);
         boolean many = files.size() > 1;
         int failed = 0;
         try (LoadedModel loaded = modelOptions.load(); NDManager manager = NDManager.newBaseManager();
-             Probe probe = scale == null ? null : Probe.on(loaded.model());
+             Probe probe = scale.given() ? Probe.on(loaded.model()) : null;
              TerminalBar progress = TerminalBar.onTerminal(err, "predict", files.size(), "files")) {
             if (probe != null) {
-                LogitScaling.install(probe, scale);
+                scale.install(probe);
             }
             Classifier classifier = new Classifier(loaded);
             List<Input> pending = new ArrayList<>();
@@ -154,20 +146,7 @@ public final class PredictCommand implements Callable<Integer> {
 
     private void print(PrintWriter out, String source, String modelName, List<Prediction> preds, boolean header) {
         if (format == Format.json) {
-            Map<String, Object> o = new LinkedHashMap<>();
-            o.put("image", source);
-            o.put("model", modelName);
-            List<Map<String, Object>> list = new ArrayList<>();
-            for (Prediction p : preds) {
-                Map<String, Object> m = new LinkedHashMap<>();
-                m.put("rank", p.rank());
-                m.put("index", p.index());
-                m.put("label", p.label());
-                m.put("probability", (double) p.probability());
-                list.add(m);
-            }
-            o.put("predictions", list);
-            out.println(new Gson().toJson(o));
+            out.println(new Gson().toJson(Prediction.toJson(source, modelName, preds)));
         } else {
             if (header) {
                 out.println("# " + source);

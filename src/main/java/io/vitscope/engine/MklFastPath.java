@@ -15,8 +15,8 @@ import org.slf4j.LoggerFactory;
  * Puts MKL (inside DJL's libtorch) on its AVX-512 path on AMD CPUs, where it otherwise takes its AVX2 path and
  * runs matrix products at about half the machine's float32 peak (see {@code src/main/native/mklfix.c}).
  *
- * <p>It must run before the PyTorch engine loads: vitscope calls it when the model class loads and from the CLI's
- * entry point; {@code scripts/vitscope} also preloads the library. Turn it off with
+ * <p>It must run before the PyTorch engine loads: {@link Engines#start}, the engine's one entry point, applies it;
+ * {@code scripts/vitscope} also preloads the library. Turn it off with
  * {@code -Dvitscope.mklfix=false}. On Intel CPUs it changes nothing: MKL already takes its best path there.
  */
 public final class MklFastPath {

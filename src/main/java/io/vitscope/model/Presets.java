@@ -1,5 +1,6 @@
 package io.vitscope.model;
 
+import io.vitscope.InvalidArgumentException;
 import io.vitscope.image.DataConfig;
 import static io.vitscope.image.DataConfig.IMAGENET_DEFAULT_MEAN;
 import static io.vitscope.image.DataConfig.IMAGENET_DEFAULT_STD;
@@ -62,7 +63,7 @@ public final class Presets {
 
     /** Like {@link #find} but throws an error listing the valid names. */
     public static Preset get(String name) {
-        return find(name).orElseThrow(() -> new IllegalArgumentException(
+        return find(name).orElseThrow(() -> new InvalidArgumentException(
                 "Unknown model '" + name + "'. Valid models: " + String.join(", ", names())));
     }
 

@@ -1,5 +1,6 @@
 package io.vitscope.model;
 
+import io.vitscope.InvalidArgumentException;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
@@ -8,7 +9,6 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.initializer.NormalInitializer;
-import io.vitscope.engine.MklFastPath;
 import io.vitscope.probe.Frame;
 import io.vitscope.probe.Probe;
 import io.vitscope.probe.Site;
@@ -46,10 +46,6 @@ public final class VisionTransformer extends VitModule implements AutoCloseable 
     public static final Site PRE_LOGITS = Site.after(VisionTransformer.class, "pre_logits", "x = x[:, 0]", "x");
     /** After {@code x = self.head(x)}: the logits. */
     public static final Site LOGITS = Site.after(VisionTransformer.class, "logits", "x = self.head(x)", "x");
-
-    static {
-        MklFastPath.apply();
-    }
 
     /** {@code [:, 0]}, built once: DJL parses a string index on every call (about 14 µs against 3). */
     private static final NDIndex CLS = new NDIndex().addAllDim().addIndices(0);
@@ -128,7 +124,7 @@ public final class VisionTransformer extends VitModule implements AutoCloseable 
     public VitModule module(String path) {
         VitModule m = namedModules().get(path);
         if (m == null) {
-            throw new IllegalArgumentException("No module at path '" + path + "'. Valid paths include: patch_embed, "
+            throw new InvalidArgumentException("No module at path '" + path + "'. Valid paths include: patch_embed, "
                     + "blocks.0 … blocks." + (config.depth() - 1) + ", blocks.I.attn, blocks.I.attn.qkv, blocks.I.mlp, "
                     + "blocks.I.norm1, norm, head");
         }

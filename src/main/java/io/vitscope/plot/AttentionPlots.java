@@ -1,6 +1,7 @@
 package io.vitscope.plot;
 
 import ai.djl.ndarray.NDArray;
+import io.vitscope.analysis.AttentionMaps;
 import io.vitscope.analysis.AttentionRollout;
 import io.vitscope.analysis.AttentionRollout.Fusion;
 import io.vitscope.analysis.PatchWeights;
@@ -77,15 +78,24 @@ public final class AttentionPlots {
             throw new IllegalArgumentException("rollout needs the captured calls of blocks 0..I; run the model while "
                     + "probe.captureCalls(\"blocks.*.attn\") is open");
         }
-        List<NDArray> blocks = new ArrayList<>(calls.size());
-        for (CallRecord c : calls) {
-            blocks.add(c.tensor("attn"));
-        }
-        float[] r = AttentionRollout.rolloutOf(blocks, fusion, discard); // (L)
         String what = "rollout through " + (calls.size() == 1 ? calls.get(0).path()
                 : calls.get(0).path() + " … " + calls.get(calls.size() - 1).path());
-        return build(image, new float[][][] {io.vitscope.analysis.AttentionMaps.toGrid(r, gridH, gridW)}, List.of(what),
+        return build(image, new float[][][] {rolloutGrid(calls, fusion, discard, gridH, gridW)}, List.of(what),
                 title);
+    }
+
+    /**
+     * The class token's rollout through the captured calls as a patch grid, (G_h, G_w).
+     *
+     * @param calls one capture per block, blocks 0..I in order, each with a local {@code attn} (1, N, T, T)
+     */
+    static float[][] rolloutGrid(List<CallRecord> calls, Fusion fusion, double discard, int gridH, int gridW) {
+        List<NDArray> blocks = new ArrayList<>(calls.size());
+        for (CallRecord c : calls) {
+            blocks.add(c.tensor("attn"));                                                // (1, N, T, T)
+        }
+        float[] r = AttentionRollout.rolloutOf(blocks, fusion, discard);                 // (L)
+        return AttentionMaps.toGrid(r, gridH, gridW);                                    // (G_h, G_w)
     }
 
     /**

@@ -89,11 +89,15 @@ public final class Classifier {
         return top;
     }
 
-    /** The top-k of one image file. */
+    /** The top-k of one image file (the first image of a batch tensor). */
     public List<Prediction> predict(Path file, int k) {
+        return predict(read(file).get(0), k);
+    }
+
+    /** The top-k of one input, in one call: batch of one, forward, softmax, top-k; its arrays freed on return. */
+    public List<Prediction> predict(Input input, int k) {
         try (NDManager m = NDManager.newBaseManager()) {
-            List<Input> inputs = read(file);
-            return top(logits(batch(m, inputs.subList(0, 1))), k).get(0);
+            return top(logits(batch(m, List.of(input))), k).get(0);
         }
     }
 }

@@ -1,5 +1,6 @@
 package io.vitscope.predict;
 
+import io.vitscope.InvalidArgumentException;
 import io.vitscope.InvalidInputException;
 import io.vitscope.image.EvalTransform;
 import io.vitscope.image.ImageReader;
@@ -44,6 +45,19 @@ public final class Inputs {
             }
         }
         return out;
+    }
+
+    /**
+     * The {@code index}-th of the inputs read from {@code file}.
+     *
+     * @throws InvalidArgumentException when there is no such input, saying how many there are
+     */
+    public static Input pick(List<Input> inputs, int index, Path file) {
+        if (index < 0 || index >= inputs.size()) {
+            throw new InvalidArgumentException("index", "index " + index + " is out of range: " + file + " holds "
+                    + inputs.size() + (inputs.size() == 1 ? " image, use 0" : " images, use 0.." + (inputs.size() - 1)));
+        }
+        return inputs.get(index);
     }
 
     private static boolean hasImageEnding(Path p) {

@@ -76,7 +76,7 @@ class TrainEvalCommandTest {
     @Test
     void trainRejectsABadPatchSize() {
         Run t = run(new TrainCommand(false), "--patch-size", "5", "--out", tmp.toString());
-        assertEquals(1, t.code);
+        assertEquals(Main.USAGE, t.code, "a flag value the model cannot take is a usage error (was 1 before issue 10)");
         assertTrue(t.err.contains("not a multiple of the patch size 5"), t.err);
     }
 }
