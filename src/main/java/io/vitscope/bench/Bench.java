@@ -8,7 +8,6 @@ import io.vitscope.checkpoint.LoadedModel;
 import io.vitscope.engine.Engines;
 import io.vitscope.engine.MklFastPath;
 import io.vitscope.experiment.LogitScaling;
-import io.vitscope.model.Attention;
 import io.vitscope.model.VisionTransformer;
 import io.vitscope.probe.CallCapture;
 import io.vitscope.probe.Probe;
@@ -48,7 +47,8 @@ public final class Bench {
                 throw new InvalidArgumentException("iterations", "iterations must be at least 1, got " + iterations);
             }
             if (matmulIterations < 1) {
-                throw new InvalidArgumentException("matmulIterations", "The matmul needs at least 1 iteration, got " + matmulIterations);
+                throw new InvalidArgumentException("matmulIterations", "The matmul needs at least 1 iteration, got "
+                        + matmulIterations);
             }
         }
     }

@@ -64,7 +64,8 @@ public final class Models {
         }
         if (arch == null) {
             throw new InvalidInputException(weights, "cannot tell which architecture these weights are for: name the "
-                    + "architecture (one of " + String.join(", ", Presets.names()) + "), or put timm's config.json beside the file");
+                    + "architecture (one of " + String.join(", ", Presets.names())
+                    + "), or put timm's config.json beside the file");
         }
         Preset preset = Presets.get(arch);
         return loadInto(preset.name(), preset.config(), preset.dataConfig(), Optional.empty(), weights);

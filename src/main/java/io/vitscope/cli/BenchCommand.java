@@ -9,7 +9,6 @@ import io.vitscope.checkpoint.LoadedModel;
 import io.vitscope.checkpoint.Models;
 import io.vitscope.model.Presets;
 import java.io.PrintWriter;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;

@@ -32,7 +32,8 @@ public final class CaptureCommand implements Callable<Integer> {
     @Mixin
     ModelOptions modelOptions;
 
-    @Parameters(index = "0", paramLabel = "IMAGE", description = "An image file or a preprocessed .npy tensor [C,H,W] / [N,C,H,W].")
+    @Parameters(index = "0", paramLabel = "IMAGE",
+            description = "An image file or a preprocessed .npy tensor [C,H,W] / [N,C,H,W].")
     Path image;
 
     @Option(names = "--call", required = true, paramLabel = "PATH",

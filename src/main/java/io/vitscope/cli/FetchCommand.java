@@ -7,7 +7,6 @@ import io.vitscope.hub.HubFetcher.FetchedModel;
 import io.vitscope.hub.ModelCache;
 import io.vitscope.hub.ModelCache.CachedModel;
 import io.vitscope.hub.ModelRef;
-import io.vitscope.cli.ProgressBarListener;
 import io.vitscope.model.Presets;
 import java.io.PrintWriter;
 import java.nio.file.Path;

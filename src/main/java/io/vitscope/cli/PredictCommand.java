@@ -51,7 +51,8 @@ public final class PredictCommand implements Callable<Integer> {
     @Option(names = "--format", defaultValue = "text", description = "text or json (default ${DEFAULT-VALUE}).")
     Format format;
 
-    @Option(names = "--batch", paramLabel = "N", defaultValue = "8", description = "Images per forward (default ${DEFAULT-VALUE}).")
+    @Option(names = "--batch", paramLabel = "N", defaultValue = "8",
+            description = "Images per forward (default ${DEFAULT-VALUE}).")
     int batch;
 
     @Option(names = "--dump", paramLabel = "DIR",
@@ -152,7 +153,7 @@ public final class PredictCommand implements Callable<Integer> {
                 out.println("# " + source);
             }
             for (Prediction p : preds) {
-                // The float's value printed as Python prints it (the tutorial's "alp	0.7936609983444214").
+                // The float's value printed as Python prints it (the tutorial's "alp<TAB>0.7936609983444214").
                 out.println(p.label() + "\t" + PythonFloat.repr(p.probability()));
             }
         }
@@ -165,7 +166,8 @@ public final class PredictCommand implements Callable<Integer> {
             Npy.write(dump.resolve("input.npy"), ai.djl.ndarray.NDArrays.concat(new NDList(inputs)));
             Npy.write(dump.resolve("logits.npy"), ai.djl.ndarray.NDArrays.concat(new NDList(logits)));
         } catch (IOException e) {
-            throw new VitscopeException("Cannot write to " + dump + " (" + e.getMessage() + "): choose a folder you can write to", e);
+            throw new VitscopeException("Cannot write to " + dump + " (" + e.getMessage()
+                    + "): choose a folder you can write to", e);
         }
     }
 }

@@ -1,6 +1,5 @@
 package io.vitscope.cli;
 
-import io.vitscope.cli.WriterProgressConsumer;
 import java.io.PrintWriter;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;

@@ -14,7 +14,6 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -77,7 +76,8 @@ public class TrainCommand implements Callable<Integer> {
     @Option(names = "--patch-size", paramLabel = "P", description = "Patch side, a divisor of 28 (default: ${DEFAULT-VALUE}).")
     int patchSize = FashionVit.CONFIG.patchSize();
 
-    @Option(names = "--embed-dim", paramLabel = "D", description = "Token width, a multiple of --heads (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--embed-dim", paramLabel = "D",
+            description = "Token width, a multiple of --heads (default: ${DEFAULT-VALUE}).")
     int embedDim = FashionVit.CONFIG.embedDim();
 
     @Option(names = "--heads", paramLabel = "N", description = "Attention heads per block (default: ${DEFAULT-VALUE}).")

@@ -90,7 +90,8 @@ public record DataConfig(int inChans, int height, int width, double cropPct, Int
     @Override
     public boolean equals(Object o) {
         return o instanceof DataConfig d && d.inChans == inChans && d.height == height && d.width == width
-                && d.cropPct == cropPct && d.interpolation == interpolation && d.cropMode == cropMode && Arrays.equals(d.mean, mean)
+                && d.cropPct == cropPct && d.interpolation == interpolation && d.cropMode == cropMode
+                && Arrays.equals(d.mean, mean)
                 && Arrays.equals(d.std, std);
     }
 
@@ -102,8 +103,10 @@ public record DataConfig(int inChans, int height, int width, double cropPct, Int
 
     @Override
     public String toString() {
-        return String.format(Locale.ROOT, "DataConfig[input=(%d,%d,%d), crop_pct=%s, interpolation=%s, crop_mode=%s, mean=%s, std=%s]",
-                inChans, height, width, cropPct, interpolation.timmName(), cropMode.name().toLowerCase(Locale.ROOT), Arrays.toString(mean), Arrays.toString(std));
+        return String.format(Locale.ROOT,
+                "DataConfig[input=(%d,%d,%d), crop_pct=%s, interpolation=%s, crop_mode=%s, mean=%s, std=%s]",
+                inChans, height, width, cropPct, interpolation.timmName(), cropMode.name().toLowerCase(Locale.ROOT),
+                Arrays.toString(mean), Arrays.toString(std));
     }
 
     /** The same wording as the model config's checks: a data config is part of a model's config. */

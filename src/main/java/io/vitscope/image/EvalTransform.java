@@ -3,7 +3,6 @@ package io.vitscope.image;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import io.vitscope.image.DataConfig;
 import io.vitscope.image.DataConfig.CropMode;
 import java.awt.image.BufferedImage;
 import java.util.List;

@@ -209,7 +209,8 @@ public final class AttentionGrid implements Figure {
             l.chromeTop = data.getY();
             l.chromeBottom = chromeH - l.chromeTop;
             double fromWidth = (inner - legend - (columns - 1) * GAP_X) / columns - chromeW;
-            double fromHeight = ((height - 2 * MARGIN - l.titleHeight - l.captionHeight - (rows - 1) * GAP_Y) / rows - chromeH) / aspect();
+            double fromHeight = ((height - 2 * MARGIN - l.titleHeight - l.captionHeight - (rows - 1) * GAP_Y) / rows
+                    - chromeH) / aspect();
             double imageW = Math.max(8, Math.min(fromWidth, fromHeight));
             l.cellW = imageW + chromeW;
             l.cellH = imageW * aspect() + chromeH;

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import io.vitscope.image.DataConfig;
 import io.vitscope.image.DataConfig.CropMode;
 import io.vitscope.image.DataConfig.Interpolation;
 import java.awt.image.BufferedImage;

@@ -3,8 +3,6 @@ package io.vitscope.image;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import io.vitscope.InvalidInputException;
-import io.vitscope.image.DataConfig;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.util.Arrays;
 import java.util.List;
