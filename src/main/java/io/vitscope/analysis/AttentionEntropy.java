@@ -10,7 +10,7 @@ import java.util.List;
  * one scores ln T (5.28 for T = 197). The logit-scaling experiment uses it to show attention sharpening as the
  * logits are multiplied up. {@code 0 · ln 0} counts as 0.
  *
- * <p>Abbreviations: B batch, N heads, T tokens.
+ * <p>Dimension letters as in the glossary ({@code io/vitscope/package-info.java}).
  */
 public final class AttentionEntropy {
 

@@ -11,8 +11,7 @@ import ai.djl.ndarray.types.Shape;
  * N × T × T = 12 × 197 × 197 floats, the loops are short and exact, and tests can state inputs by hand. The NDArray
  * entry points copy the tensor out once through {@link #perImage(NDArray, int)} or {@link #of(NDArray)}.
  *
- * <p>Abbreviations: B batch, N heads, T tokens (L + 1 with the class token at index 0), L patches (G_h × G_w),
- * G_h × G_w the patch grid.
+ * <p>Dimension letters as in the glossary ({@code io/vitscope/package-info.java}) (the class token at index 0).
  */
 public final class AttentionMaps {
 
@@ -124,8 +123,8 @@ public final class AttentionMaps {
     /**
      * Lays patch weights out on the patch grid in row-major order, as timm's {@code PatchEmbed} flattens them.
      *
-     * @param weights (P, L) per panel
-     * @return (P, G_h, G_w)
+     * @param weights (panels, L)
+     * @return (panels, G_h, G_w)
      */
     public static float[][][] toGrid(float[][] weights, int gridH, int gridW) {
         float[][][] out = new float[weights.length][][];

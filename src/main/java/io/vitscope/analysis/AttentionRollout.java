@@ -30,7 +30,7 @@ import java.util.List;
  * <p>Everything after the fusion is computed in double; the fused matrix is rounded to float, as PyTorch holds it, so
  * that the discard ranks the same values a float32 reference ranks.
  *
- * <p>Abbreviations: N heads, T tokens (class token at index 0), L patches (T − 1).
+ * <p>Dimension letters as in the glossary ({@code io/vitscope/package-info.java}) (the class token at index 0).
  */
 public final class AttentionRollout {
 

@@ -6,8 +6,7 @@ import ai.djl.ndarray.NDArray;
  * How much attention each patch receives in one block, per head: the quantity NoPdb's ViT tutorial plots as a
  * brightness mask over the image.
  *
- * <p>Abbreviations: N heads, T tokens (class token at index 0, then the L = G_h × G_w patches row by row),
- * G_h × G_w the patch grid.
+ * <p>Dimension letters as in the glossary ({@code io/vitscope/package-info.java}) (the class token at index 0, then the L patches row by row).
  */
 public final class PatchWeights {
 

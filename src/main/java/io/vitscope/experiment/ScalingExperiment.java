@@ -32,7 +32,7 @@ import java.util.function.Consumer;
  * r.at(3).entropy()[4];                     // mean entropy of blocks.4.attn, in nats
  * }</pre>
  *
- * <p>Abbreviations: K classes, N heads, T tokens, S factors.
+ * <p>Dimension letters as in the glossary ({@code io/vitscope/package-info.java}).
  */
 public final class ScalingExperiment {
 

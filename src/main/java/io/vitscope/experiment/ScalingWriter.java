@@ -31,7 +31,7 @@ import org.jfree.chart.JFreeChart;
  * {@code probabilities.png} (each plotted class's probability against the factor) and
  * {@code attention_factor_<f>.png} (the recorded block's heads at factor 1, or the smallest, and at the largest).
  *
- * <p>Abbreviations: N heads, G_h × G_w the patch grid.
+ * <p>Dimension letters as in the glossary ({@code io/vitscope/package-info.java}).
  */
 public final class ScalingWriter {
 

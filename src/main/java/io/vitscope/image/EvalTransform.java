@@ -21,7 +21,7 @@ import java.util.List;
  *
  * <p>Channels follow {@link DataConfig#inChans()}: 1 is Pillow's {@code convert('L')} of the decoded image.
  *
- * <p>Abbreviations: B batch, C channels, H×W model input size, H'×W' size after the resize step.
+ * <p>Dimension letters as in the glossary ({@code io/vitscope/package-info.java}); H'×W' is the size after the resize step.
  */
 public final class EvalTransform {
 

@@ -30,8 +30,7 @@ import java.util.List;
  * x = self.head(x)                              # (B, K)
  * </pre>
  *
- * <p>Abbreviations in shape comments: B batch, C channels, H×W image, P patch, G_h×G_w patch grid, L patches,
- * T tokens (L + 1), D embed dim, N heads, Dh head dim, M MLP hidden dim, K classes.
+ * <p>Dimension letters as in the glossary ({@code io/vitscope/package-info.java}).
  *
  * <p>It owns its parameters (in its own memory manager): close it to free them. Each forward keeps its temporaries
  * in a scope freed before it returns; the returned tensor belongs to the input's manager.

@@ -38,7 +38,7 @@ import java.util.Locale;
  * the class token (head fusion and discard as in vit-explain).
  *
  * @param grid the figure
- * @param weights what the panels show, before any display normalisation, (P, G_h, G_w)
+ * @param weights what the panels show, before any display normalisation, (panels, G_h, G_w)
  * @param top1 the model's best class for the input (under the intervention, if any)
  */
 public record AttentionFigure(AttentionGrid grid, float[][][] weights, Prediction top1) {
@@ -172,7 +172,7 @@ public record AttentionFigure(AttentionGrid grid, float[][][] weights, Predictio
             double d = discard == null ? 0 : discard;
             int gh = cfg.gridHeight();
             int gw = cfg.gridWidth();
-            float[][][] weights;                                                             // (P, G_h, G_w)
+            float[][][] weights;                                                             // (panels, G_h, G_w)
             List<String> titles = new ArrayList<>();
             Prediction top1;
             try (Probe probe = Probe.on(loaded.model()); NDManager manager = NDManager.newBaseManager()) {

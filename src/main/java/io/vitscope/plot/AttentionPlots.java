@@ -25,7 +25,7 @@ import java.util.List;
  * <p>For anything else (a subset of heads, a shared scale, other titles) compute the weights with
  * {@link PatchWeights} or {@link AttentionRollout} and use {@link AttentionGrid#builder()}.
  *
- * <p>Abbreviations: B batch, N heads, T tokens, G_h × G_w the patch grid.
+ * <p>Dimension letters as in the glossary ({@code io/vitscope/package-info.java}).
  */
 public final class AttentionPlots {
 
