@@ -6,7 +6,8 @@ import ai.djl.ndarray.NDArray;
  * How much attention each patch receives in one block, per head: the quantity NoPdb's ViT tutorial plots as a
  * brightness mask over the image.
  *
- * <p>Dimension letters as in the glossary ({@code io/vitscope/package-info.java}) (the class token at index 0, then the L patches row by row).
+ * <p>Dimension letters as in the glossary ({@code io/vitscope/package-info.java}): the class token at index 0, then
+ * the L patches row by row.
  */
 public final class PatchWeights {
 
