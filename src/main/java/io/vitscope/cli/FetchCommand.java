@@ -1,5 +1,6 @@
 package io.vitscope.cli;
 
+import io.vitscope.VitscopeException;
 import io.vitscope.hub.DownloadListener;
 import io.vitscope.hub.HubFetcher;
 import io.vitscope.hub.HubFetcher.FetchedFile;
@@ -97,7 +98,11 @@ public class FetchCommand implements Callable<Integer> {
 
         HubFetcher.Builder builder = HubFetcher.builder().optEnvironment(env);
         if (endpoint != null) {
-            builder.optEndpoint(HubFetcher.parseEndpoint(endpoint, "--endpoint"));
+            try {
+                builder.optEndpoint(HubFetcher.parseEndpoint(endpoint, "--endpoint"));
+            } catch (VitscopeException e) {
+                throw new BadValue(spec, e.getMessage());
+            }
         }
         try (ProgressBarListener bar = terminal && !quiet ? new ProgressBarListener(err) : null) {
             DownloadListener listener = bar != null ? bar : quiet ? DownloadListener.NONE : notesTo(err);
