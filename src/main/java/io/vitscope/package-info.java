@@ -5,12 +5,20 @@
  * {@link io.vitscope.InvalidArgumentException} (a request out of range, exit 2). It uses no other room.
  *
  * <h2>Rooms</h2>
- * Dependencies point one way, from the commands down to the engine rooms:
+ * Dependencies point one way, from the commands down to the engine rooms (README's Architecture section has the
+ * table):
  * <pre>
- * cli ─→ bench, experiment ─→ plot ─→ predict ─→ checkpoint ─→ model ─→ probe ─→ weights
- *                 │              │                     │          └───→ image
- *                 └→ analysis ←──┘      hub ─→ checkpoint         train ─→ model, image
- * engine (MKL fast path, threads): used by cli and bench
+ * cli         → every room below
+ * bench       → experiment, checkpoint, model, probe, engine
+ * experiment  → plot, predict, analysis, checkpoint, model, probe
+ * plot        → predict, analysis, checkpoint, model, probe, weights
+ * hub         → checkpoint, model
+ * train       → model, image
+ * predict     → checkpoint, image, weights
+ * checkpoint  → model, weights, image
+ * model       → probe, image
+ * probe       → weights
+ * engine, analysis, image, weights → nothing
  * </pre>
  * Each package's {@code package-info.java} says what it holds and which rooms it may use.
  *

@@ -1,5 +1,6 @@
 package io.vitscope.checkpoint;
 
+import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
@@ -18,6 +19,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -27,6 +29,19 @@ import java.util.Optional;
  * vitscope's own models (such as the embedded Fashion-MNIST one) use the same format.
  */
 public record HubConfig(String architecture, VitConfig config, DataConfig dataConfig, Optional<List<String>> labels) {
+
+    /**
+     * Whether a {@code config.json} is timm's hub format rather than a transformers one (both formats use the name);
+     * false when it is unreadable, for the Hugging Face reader to report.
+     */
+    static boolean isHubConfig(Path config) {
+        try {
+            JsonElement json = JsonParser.parseString(Files.readString(config));
+            return json.isJsonObject() && isHubConfig(json.getAsJsonObject());
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
+    }
 
     /** Whether a JSON object looks like a timm hub config rather than a transformers one. */
     static boolean isHubConfig(JsonObject json) {
@@ -157,5 +172,71 @@ public record HubConfig(String architecture, VitConfig config, DataConfig dataCo
         double[] out = new double[n];
         java.util.Arrays.fill(out, v);
         return out;
+    }
+
+    /**
+     * The {@code config.json} of a model, as timm's hub writes it ({@code architecture}, {@code model_args},
+     * {@code pretrained_cfg}) plus vitscope's {@code label_names} and {@code training}: what {@link #read} reads back.
+     *
+     * @param training what to record under {@code "training"} (strings, numbers, booleans, lists of numbers), in order
+     */
+    public static String toJson(String architecture, VitConfig c, DataConfig d, List<String> labels,
+                             Map<String, Object> training) {
+        JsonObject root = new JsonObject();
+        root.addProperty("architecture", architecture);
+        JsonObject args = new JsonObject();
+        args.add("img_size", intArray(c.imgHeight(), c.imgWidth()));
+        args.addProperty("patch_size", c.patchSize());
+        args.addProperty("in_chans", c.inChans());
+        args.addProperty("num_classes", c.numClasses());
+        args.addProperty("embed_dim", c.embedDim());
+        args.addProperty("depth", c.depth());
+        args.addProperty("num_heads", c.numHeads());
+        args.addProperty("mlp_ratio", c.mlpRatio());
+        args.addProperty("qkv_bias", c.qkvBias());
+        args.addProperty("layer_norm_eps", c.layerNormEps());
+        root.add("model_args", args);
+        JsonObject pre = new JsonObject();
+        pre.add("input_size", intArray(d.inChans(), d.height(), d.width()));
+        pre.addProperty("interpolation", d.interpolation().timmName());
+        pre.addProperty("crop_pct", d.cropPct());
+        pre.addProperty("crop_mode", d.cropMode().name().toLowerCase(java.util.Locale.ROOT));
+        pre.add("mean", doubleArray(d.mean()));
+        pre.add("std", doubleArray(d.std()));
+        pre.addProperty("num_classes", c.numClasses());
+        root.add("pretrained_cfg", pre);
+        JsonArray names = new JsonArray();
+        labels.forEach(names::add);
+        root.add("label_names", names);
+        JsonObject t = new JsonObject();
+        training.forEach((k, v) -> {
+            if (v instanceof Number num) {
+                t.addProperty(k, num);
+            } else if (v instanceof Boolean b) {
+                t.addProperty(k, b);
+            } else if (v instanceof double[] a) {
+                t.add(k, doubleArray(a));
+            } else {
+                t.addProperty(k, String.valueOf(v));
+            }
+        });
+        root.add("training", t);
+        return new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().create().toJson(root) + "\n";
+    }
+
+    private static JsonArray intArray(int... values) {
+        JsonArray a = new JsonArray();
+        for (int v : values) {
+            a.add(v);
+        }
+        return a;
+    }
+
+    private static JsonArray doubleArray(double... values) {
+        JsonArray a = new JsonArray();
+        for (double v : values) {
+            a.add(v);
+        }
+        return a;
     }
 }

@@ -1,11 +1,7 @@
 package io.vitscope.checkpoint;
 
-import com.google.gson.GsonBuilder;
-import com.google.gson.JsonArray;
-import com.google.gson.JsonObject;
 import io.vitscope.image.DataConfig;
 import io.vitscope.model.VisionTransformer;
-import io.vitscope.model.VitConfig;
 import io.vitscope.weights.SafetensorsWriter;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -18,7 +14,8 @@ import java.util.Map;
 /**
  * Writes a trained model as a directory the way timm's hub repositories hold one: {@code model.safetensors}
  * (F32 tensors under timm's parameter names) and {@code config.json} ({@code architecture}, {@code model_args},
- * {@code pretrained_cfg}), plus vitscope's {@code label_names} and {@code training} record.
+ * {@code pretrained_cfg}), plus vitscope's {@code label_names} and {@code training} record; the JSON is
+ * {@link HubConfig#toJson}'s, the one writer of the format {@link HubConfig#read} reads.
  */
 public final class ModelDir {
 
@@ -39,69 +36,9 @@ public final class ModelDir {
         SafetensorsWriter weights = new SafetensorsWriter().metadata("format", "pt");
         model.namedParameters().forEach((name, p) -> weights.add(name, p.getArray()));
         weights.write(dir.resolve(WEIGHTS));
-        String json = configJson(architecture, model.config(), dataConfig, labels, training);
+        String json = HubConfig.toJson(architecture, model.config(), dataConfig, labels, training);
         Path tmp = dir.resolve(CONFIG + ".tmp");
         Files.writeString(tmp, json, StandardCharsets.UTF_8);
         Files.move(tmp, dir.resolve(CONFIG), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-    }
-
-    static String configJson(String architecture, VitConfig c, DataConfig d, List<String> labels,
-                             Map<String, Object> training) {
-        JsonObject root = new JsonObject();
-        root.addProperty("architecture", architecture);
-        JsonObject args = new JsonObject();
-        args.add("img_size", ints(c.imgHeight(), c.imgWidth()));
-        args.addProperty("patch_size", c.patchSize());
-        args.addProperty("in_chans", c.inChans());
-        args.addProperty("num_classes", c.numClasses());
-        args.addProperty("embed_dim", c.embedDim());
-        args.addProperty("depth", c.depth());
-        args.addProperty("num_heads", c.numHeads());
-        args.addProperty("mlp_ratio", c.mlpRatio());
-        args.addProperty("qkv_bias", c.qkvBias());
-        args.addProperty("layer_norm_eps", c.layerNormEps());
-        root.add("model_args", args);
-        JsonObject pre = new JsonObject();
-        pre.add("input_size", ints(d.inChans(), d.height(), d.width()));
-        pre.addProperty("interpolation", d.interpolation().timmName());
-        pre.addProperty("crop_pct", d.cropPct());
-        pre.addProperty("crop_mode", d.cropMode().name().toLowerCase(java.util.Locale.ROOT));
-        pre.add("mean", doubles(d.mean()));
-        pre.add("std", doubles(d.std()));
-        pre.addProperty("num_classes", c.numClasses());
-        root.add("pretrained_cfg", pre);
-        JsonArray names = new JsonArray();
-        labels.forEach(names::add);
-        root.add("label_names", names);
-        JsonObject t = new JsonObject();
-        training.forEach((k, v) -> {
-            if (v instanceof Number num) {
-                t.addProperty(k, num);
-            } else if (v instanceof Boolean b) {
-                t.addProperty(k, b);
-            } else if (v instanceof double[] a) {
-                t.add(k, doubles(a));
-            } else {
-                t.addProperty(k, String.valueOf(v));
-            }
-        });
-        root.add("training", t);
-        return new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().create().toJson(root) + "\n";
-    }
-
-    private static JsonArray ints(int... values) {
-        JsonArray a = new JsonArray();
-        for (int v : values) {
-            a.add(v);
-        }
-        return a;
-    }
-
-    private static JsonArray doubles(double... values) {
-        JsonArray a = new JsonArray();
-        for (double v : values) {
-            a.add(v);
-        }
-        return a;
     }
 }

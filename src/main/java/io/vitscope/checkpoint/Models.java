@@ -1,7 +1,5 @@
 package io.vitscope.checkpoint;
 
-import com.google.gson.JsonElement;
-import com.google.gson.JsonParser;
 import io.vitscope.InvalidInputException;
 import io.vitscope.VitscopeException;
 import io.vitscope.image.DataConfig;
@@ -77,7 +75,7 @@ public final class Models {
         // Both formats name their config config.json: tell them apart by content. A timm hub folder (what
         // 'vitscope fetch' leaves in the cache) read as a Hugging Face one would take ViTConfig's defaults for
         // every key and two classes.
-        if (Files.isRegularFile(config) && isTimmHubConfig(config)) {
+        if (Files.isRegularFile(config) && HubConfig.isHubConfig(config)) {
             return loadFolderConfig(weights, config);
         }
         if (HfModelDir.looksLike(dir)) {
@@ -90,16 +88,6 @@ public final class Models {
         }
         throw new InvalidInputException(dir, "this folder is not a model: expected " + WEIGHTS + " with a timm or "
                 + "Hugging Face " + CONFIG + " beside it");
-    }
-
-    /** Whether a config.json is timm's hub format; false when it is unreadable, for the HF reader to report. */
-    private static boolean isTimmHubConfig(Path config) {
-        try {
-            JsonElement json = JsonParser.parseString(Files.readString(config));
-            return json.isJsonObject() && HubConfig.isHubConfig(json.getAsJsonObject());
-        } catch (IOException | RuntimeException e) {
-            return false;
-        }
     }
 
     private static LoadedModel loadFolderConfig(Path weights, Path config) {
