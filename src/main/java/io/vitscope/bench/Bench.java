@@ -1,5 +1,6 @@
 package io.vitscope.bench;
 
+import com.google.gson.GsonBuilder;
 import io.vitscope.InvalidArgumentException;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -81,7 +82,13 @@ public final class Bench {
     /** A whole run. */
     public record Report(String model, String weights, double gflopPerImage, String cpu, int threads,
                          String mkl, double loadBefore, double loadAfter, Matmul matmul, PeakEstimate peak,
-                         int warmup, int iterations, List<BatchResult> batches) {}
+                         int warmup, int iterations, List<BatchResult> batches) {
+
+        /** The whole report as pretty-printed JSON (NaN where a figure could not be measured). */
+        public String toJson() {
+            return new GsonBuilder().setPrettyPrinting().serializeSpecialFloatingPointValues().create().toJson(this);
+        }
+    }
 
     /** Probe targets from issue #3: disabled ≤ 1 % overhead, capture-all ≤ 3 %. */
     public enum Variant {

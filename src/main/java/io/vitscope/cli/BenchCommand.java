@@ -1,6 +1,5 @@
 package io.vitscope.cli;
 
-import com.google.gson.GsonBuilder;
 import io.vitscope.bench.Bench;
 import io.vitscope.bench.Bench.BatchResult;
 import io.vitscope.bench.Bench.ProbeCost;
@@ -80,8 +79,7 @@ public final class BenchCommand implements Callable<Integer> {
                 err.flush();
             });
             if (format == Format.json) {
-                out.println(new GsonBuilder().setPrettyPrinting().serializeSpecialFloatingPointValues().create()
-                        .toJson(report));
+                out.println(report.toJson());
             } else {
                 printText(report, out);
             }

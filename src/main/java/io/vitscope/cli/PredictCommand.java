@@ -3,7 +3,6 @@ package io.vitscope.cli;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import com.google.gson.Gson;
 import io.vitscope.InvalidInputException;
 import io.vitscope.VitscopeException;
 import io.vitscope.predict.Classifier;
@@ -147,7 +146,7 @@ public final class PredictCommand implements Callable<Integer> {
 
     private void print(PrintWriter out, String source, String modelName, List<Prediction> preds, boolean header) {
         if (format == Format.json) {
-            out.println(new Gson().toJson(Prediction.toJson(source, modelName, preds)));
+            out.println(Prediction.jsonLine(source, modelName, preds));
         } else {
             if (header) {
                 out.println("# " + source);

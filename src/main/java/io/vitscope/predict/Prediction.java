@@ -1,5 +1,6 @@
 package io.vitscope.predict;
 
+import com.google.gson.Gson;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import java.util.List;
@@ -32,7 +33,12 @@ public record Prediction(int rank, int index, String label, float probability) {
         return a;
     }
 
-    /** One image's result as a JSON line: {@code {"image", "model", "predictions": [...]}}. */
+    /** One image's result as one line of JSON: {@code {"image", "model", "predictions": [...]}}. */
+    public static String jsonLine(String image, String model, List<Prediction> predictions) {
+        return new Gson().toJson(toJson(image, model, predictions));
+    }
+
+    /** One image's result as a JSON object: {@code {"image", "model", "predictions": [...]}}. */
     public static JsonObject toJson(String image, String model, List<Prediction> predictions) {
         JsonObject o = new JsonObject();
         o.addProperty("image", image);
