@@ -4,8 +4,6 @@ import io.vitscope.hub.DownloadListener;
 import java.io.PrintWriter;
 import java.time.Duration;
 import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 
 /**
  * Shows downloads as a progress bar on a terminal. Callers decide whether there is one ({@code System.console()});
@@ -29,16 +27,7 @@ public final class ProgressBarListener implements DownloadListener, AutoCloseabl
         if (total >= 0 && total < SMALL_FILE) {
             return;  // a config.json: a bar would flash by showing 0/0 MB
         }
-        bar = new ProgressBarBuilder()
-                .setTaskName(file)
-                .setInitialMax(total)
-                .startsFrom(alreadyHave, Duration.ZERO)
-                .setUnit("MB", 1_000_000)
-                .showSpeed()
-                .setStyle(ProgressBarStyle.ASCII)
-                .setUpdateIntervalMillis(250)
-                .setConsumer(new WriterProgressConsumer(out))
-                .build();
+        bar = TerminalBar.builder(out, file, total, "MB", 1_000_000).startsFrom(alreadyHave, Duration.ZERO).build();
     }
 
     @Override
