@@ -229,6 +229,7 @@ def write_bounds_tiny(w, model, sd, x, logits, attn, calls):
         w.bounded("tiny/tokens_pos_embed", b["embed"], model.embed(x))
         w.bounded("tiny/features", b["features"], model.forward_tokens(x))
     w.bounded("tiny/attn", eb.stack(rec.attn), attn)
+    write_bounded_analysis(w, "tiny", eb.stack(rec.attn), full=True)
     w.bounded("tiny/entropy", eb.entropy(eb.stack([a[0] for a in rec.attn])))
     loc = rec.locals
     call = next(c for c in calls if c["name"] == "blocks.1.attn")
@@ -279,6 +280,36 @@ def write_bounds_tiny(w, model, sd, x, logits, attn, calls):
     bh, _ = eb.forward(model, x, eps=f32_eps(1e-12))
     check_f64(model, x, bh, eps=1e-12)
     w.bounded("tiny/logits_hf", bh["logits"])
+    for factor, rel in ((3, "scaled3"), (0.5, "scaled0.5")):
+        bs, _ = eb.forward(model, x, factors=[factor] * depth, eps=f32_eps(1e-12))
+        w.bounded(f"tiny/{rel}_logits_hf", bs["logits"])
+
+
+def bounded_analysis(fn, attn):
+    """An analysis of attention (a function of the whole [depth, B, N, T, T] array) with its float32 bound: its exact
+    value from the float64 attention, and the attention's error variances carried through the analysis' Jacobian
+    (autograd, one backward pass per output): var(out_k) = sum_i (d out_k / d attn_i)^2 var(attn_i). The analysis'
+    own rounding (relative, a few ulps of non-negative sums) is added by the tests."""
+    a = attn.v.clone().requires_grad_(True)
+    out = fn(a)
+    flat = out.reshape(-1)
+    s2 = torch.empty_like(flat)
+    for k in range(flat.numel()):
+        (g,) = torch.autograd.grad(flat[k], a, retain_graph=True)
+        s2[k] = (g * g * attn.s2).sum()
+    return eb.Bounded(out.detach(), s2.reshape(out.shape).detach())
+
+
+def write_bounded_analysis(w, folder, attn, full):
+    with torch.enable_grad():
+        w.bounded(f"{folder}/patch_mean", bounded_analysis(aa.patch_mean, attn))
+        w.bounded(f"{folder}/rollout_mean", bounded_analysis(lambda a: aa.rollout(a, "mean"), attn))
+        if full:
+            w.bounded(f"{folder}/patch_cls", bounded_analysis(aa.patch_cls, attn))
+            w.bounded(f"{folder}/rollout_max", bounded_analysis(lambda a: aa.rollout(a, "max"), attn))
+            w.bounded(f"{folder}/rollout_min", bounded_analysis(lambda a: aa.rollout(a, "min"), attn))
+            w.bounded(f"{folder}/rollout_mean_discard0.5",
+                      bounded_analysis(lambda a: aa.rollout(a, "mean", discard_ratio=0.5), attn))
 
 
 def write_bounds_small(w, folder, arch, model, x, logits, attn):

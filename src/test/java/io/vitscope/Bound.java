@@ -64,6 +64,23 @@ public final class Bound {
         return shape.clone();
     }
 
+    /**
+     * This bound widened by a relative term: {@code bound + rel·|exact|}, for a result computed from this quantity by
+     * code with its own rounding (an analysis in double rounded to float, say).
+     */
+    public Bound plusRelative(double rel) {
+        double[] wider = new double[bound.length];
+        for (int i = 0; i < wider.length; i++) {
+            wider[i] = bound[i] + rel * Math.abs(exact[i]);
+        }
+        return new Bound(name, shape, exact, wider);
+    }
+
+    /** The elementwise float32 bounds, C order. */
+    public double[] bounds() {
+        return bound.clone();
+    }
+
     /** The sub-array at a leading index ({@code at(2)} of a (3, B, N, T, T) attention is block 2's (B, N, T, T)). */
     public Bound at(int index) {
         int n = exact.length / (int) shape[0];

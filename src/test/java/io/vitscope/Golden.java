@@ -38,6 +38,30 @@ public final class Golden {
         }
     }
 
+    /** The tiny golden model as a timm hub folder ({@code config.json} with model_args, {@code model.safetensors}). */
+    public static final String TINY_TIMM_HUB_CONFIG = """
+            {"architecture": "vit_golden_tiny", "num_classes": 10,
+             "model_args": {"img_size": [32, 32], "patch_size": 8, "in_chans": 3, "embed_dim": 32, "depth": 3,
+                            "num_heads": 4, "mlp_ratio": 2.0, "qkv_bias": true, "layer_norm_eps": 1e-6},
+             "pretrained_cfg": {"input_size": [3, 32, 32], "mean": [0.485, 0.456, 0.406],
+                                "std": [0.229, 0.224, 0.225], "crop_pct": 0.875, "interpolation": "bicubic"},
+             "label_names": ["aardvark", "bicycle", "cumulus", "dulcimer", "espresso", "fjord", "gazebo",
+                             "harmonica", "iguana", "jackfruit"]}
+            """;
+
+    /** Writes the tiny golden model as a timm hub folder {@code dir} (created): the goldens' own model, eps 1e-6. */
+    public static Path tinyTimmHubFolder(Path dir) {
+        try {
+            Files.createDirectories(dir);
+            Files.writeString(dir.resolve("config.json"), TINY_TIMM_HUB_CONFIG);
+            Files.copy(file("tiny/timm.safetensors"), dir.resolve("model.safetensors"),
+                    java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            return dir;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     public static Path file(String name) {
         return dir(name);
     }
