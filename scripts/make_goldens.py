@@ -280,9 +280,11 @@ def write_bounds_tiny(w, model, sd, x, logits, attn, calls):
     bh, _ = eb.forward(model, x, eps=f32_eps(1e-12))
     check_f64(model, x, bh, eps=1e-12)
     w.bounded("tiny/logits_hf", bh["logits"])
+    w.bounded("tiny/probs_hf", eb.softmax(bh["logits"]))
     for factor, rel in ((3, "scaled3"), (0.5, "scaled0.5")):
         bs, _ = eb.forward(model, x, factors=[factor] * depth, eps=f32_eps(1e-12))
         w.bounded(f"tiny/{rel}_logits_hf", bs["logits"])
+        w.bounded(f"tiny/{rel}_probs_hf", eb.softmax(bs["logits"]))
 
 
 def bounded_analysis(fn, attn):
