@@ -80,9 +80,9 @@ class PipelineSoakTest {
             // float32, 4,624 bytes each; a whole capture is three). Without a leak the estimate stays at 1-2 KB per
             // prediction on a loaded 2-core machine (see ResidentMemory); a leak of ~20 KB passed the old 5% bound,
             // and ProbeMemoryTest shows the estimator catching a planted one.
-            long attention = (long) loaded.config().numHeads() * loaded.config().numTokens() * loaded.config().numTokens()
+            long attentionBytes = (long) loaded.config().numHeads() * loaded.config().numTokens() * loaded.config().numTokens()
                     * Float.BYTES;
-            assertTrue(memory.bytesPerIteration() < 2 * attention, memory.describe(iterations + " predictions"));
+            assertTrue(memory.bytesPerIteration() < 2 * attentionBytes, memory.describe(iterations + " predictions"));
         }
     }
 }
