@@ -136,7 +136,8 @@ class ProbeTest {
             model.forward(input).close();
             assertEquals(2, seen.size());
             // eval's tensors are the probe's copies: the rows of each head still sum to one after the forward
-            assertTrue(Math.abs(seen.get(0).sum(new int[] {-1}).mean().getFloat() - 1f) < 1e-5);
+            // Each row's float32 sum is within 2T·u of 1 (T = 17 probabilities, see PipelineSoakTest): 2e-6.
+            assertTrue(Math.abs(seen.get(0).sum(new int[] {-1}).mean().getFloat() - 1f) <= 2 * 17 * Math.pow(2, -24));
         }
     }
 
