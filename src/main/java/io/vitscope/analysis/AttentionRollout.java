@@ -43,6 +43,14 @@ public final class AttentionRollout {
     }
 
     /**
+     * How many of the T·T fused entries a discard ratio zeroes: {@code int(T·T·ratio)}, floored as the reference's
+     * {@code int()} does (9 × 0.3 = 2.6999999999999997 gives 2, not 3).
+     */
+    static int discardCount(int t, double discardRatio) {
+        return (int) ((double) t * t * discardRatio);
+    }
+
+    /**
      * Rollout with mean fusion and no discard, the form of the paper.
      *
      * @param blocks one image's attention of blocks 0..I in order, each (N, T, T)
@@ -77,7 +85,7 @@ public final class AttentionRollout {
                         + t + "; all blocks must come from the same image and model");
             }
             float[] fused = fuse(attn, fusion, b); // (T·T)
-            discard(fused, (int) ((double) t * t * discardRatio));
+            discard(fused, discardCount(t, discardRatio));
             double[][] a = new double[t][t]; // (T, T)
             for (int i = 0; i < t; i++) {
                 double sum = 0;

@@ -36,13 +36,13 @@ public final class Attention extends VitModule {
             Site.after(Attention.class, "post_softmax", "attn = attn.softmax(dim=-1)", "attn");
 
     private final int numHeads;
-    private final float scale;
+    private final double scale; // Dh^-0.5; a float32 forward rounds it to float32 as PyTorch does with timm's scale
     private final Linear qkv;
     private final Linear proj;
 
     Attention(int dim, int numHeads, boolean qkvBias) {
         this.numHeads = numHeads;
-        this.scale = (float) Math.pow((double) dim / numHeads, -0.5);
+        this.scale = Math.pow((double) dim / numHeads, -0.5);
         this.qkv = child("qkv", new Linear(dim, dim * 3, qkvBias));
         this.proj = child("proj", new Linear(dim, dim, true));
     }

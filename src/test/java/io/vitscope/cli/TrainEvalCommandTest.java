@@ -2,10 +2,10 @@ package io.vitscope.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import io.vitscope.Prerequisites;
 import io.vitscope.train.FashionMnist;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -35,8 +35,8 @@ class TrainEvalCommandTest {
 
     @Test
     void trainWritesAModelDirThatEvalReads() throws IOException {
-        assumeTrue(FashionMnist.isInstalled(FashionMnist.DEFAULT_DIR),
-                "Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)");
+        Prerequisites.require(FashionMnist.isInstalled(FashionMnist.DEFAULT_DIR), "Fashion-MNIST",
+                "apt-get install dataset-fashion-mnist");
         Path dir = tmp.resolve("model");
         // 12 blocks as shipped, but 16 wide and 256 images: a couple of seconds.
         Run t = run(new TrainCommand(false), "--limit", "256", "--epochs", "1", "--batch", "64", "--embed-dim", "16",

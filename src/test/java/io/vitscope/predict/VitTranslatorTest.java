@@ -28,8 +28,9 @@ class VitTranslatorTest {
             for (int i = 0; i < 3; i++) {
                 Classifications.Classification djl = c.topK(3).get(i);
                 assertEquals(ours.get(i).label(), djl.getClassName());
-                // 1e-6: the same tensor through the same forward, only DJL's batching differs
-                assertEquals(ours.get(i).probability(), djl.getProbability(), 1e-6);
+                // The same tensor through the same forward at the same batch size (1): the same kernels on the same
+                // shapes, so bit for bit (as ConcurrentPredictTest shows across threads); DJL widens to double.
+                assertEquals((double) ours.get(i).probability(), djl.getProbability(), 0.0);
             }
         }
     }
