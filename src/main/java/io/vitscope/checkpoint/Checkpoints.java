@@ -1,7 +1,6 @@
 package io.vitscope.checkpoint;
 
 import io.vitscope.InvalidInputException;
-import io.vitscope.model.CheckpointLayout;
 import io.vitscope.weights.Npz;
 import io.vitscope.weights.NpyArray;
 import io.vitscope.weights.Safetensors;

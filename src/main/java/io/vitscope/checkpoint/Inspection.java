@@ -5,7 +5,6 @@ import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import io.vitscope.InvalidInputException;
-import io.vitscope.model.HubConfig;
 import io.vitscope.model.Presets;
 import io.vitscope.model.VisionTransformer;
 import io.vitscope.model.VitConfig;
@@ -71,7 +70,7 @@ public record Inspection(Path file, Checkpoints.Format format, Optional<Checkpoi
             try {
                 layout = Optional.of(Checkpoints.layout(weights, ck.tensors().keySet()));
                 if (layout.get() == Checkpoints.Layout.HF_VIT) {
-                    List<String> ignored = io.vitscope.model.HfVitLayout.ignoredNames(ck.tensors().keySet());
+                    List<String> ignored = HfVitLayout.ignoredNames(ck.tensors().keySet());
                     if (!ignored.isEmpty()) {
                         notes.add("not loaded (timm's ViT has no pooler or mask token): " + String.join(", ", ignored));
                     }

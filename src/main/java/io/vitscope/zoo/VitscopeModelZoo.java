@@ -17,8 +17,8 @@ import ai.djl.translate.TranslatorFactory;
 import ai.djl.util.Progress;
 import io.vitscope.VitscopeException;
 import io.vitscope.hub.ModelCache;
-import io.vitscope.model.LoadedModel;
-import io.vitscope.model.Models;
+import io.vitscope.checkpoint.LoadedModel;
+import io.vitscope.checkpoint.Models;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -63,7 +63,7 @@ public final class VitscopeModelZoo extends ModelZoo {
         List<ModelLoader> out = new ArrayList<>();
         try {
             java.util.Set<String> archs = new java.util.HashSet<>();
-            for (ModelCache.CachedModel m : ModelCache.atDefaultHome().list()) {
+            for (ModelCache.CachedModel m : ModelCache.atDefaultRoot().list()) {
                 out.add(new Loader(m.name(), m.dir()));
                 String arch = m.name().contains(".") ? m.name().substring(0, m.name().indexOf('.')) : m.name();
                 if (!arch.equals(m.name()) && archs.add(arch)) {

@@ -10,8 +10,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import io.vitscope.Golden;
-import io.vitscope.model.LoadedModel;
-import io.vitscope.model.Models;
 import io.vitscope.model.VisionTransformer;
 import io.vitscope.probe.Probe;
 import io.vitscope.weights.Safetensors;
@@ -138,7 +136,7 @@ class CheckpointParityTest {
             assertEquals(Checkpoints.Layout.TORCHVISION, Checkpoints.layout(ck.file(), ck.tensors().keySet()));
         }
         var data = io.vitscope.model.Presets.get("vit_b_16").dataConfig();
-        assertEquals(io.vitscope.model.DataConfig.Interpolation.BILINEAR, data.interpolation());
+        assertEquals(io.vitscope.image.DataConfig.Interpolation.BILINEAR, data.interpolation());
         assertEquals(256, Math.floor(224 / data.cropPct()), "resize 256, centre crop 224");
     }
 }

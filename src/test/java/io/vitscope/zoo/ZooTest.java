@@ -74,8 +74,8 @@ class ZooTest {
         Path dir = Files.createDirectories(tmp.resolve("models/vit_tiny_golden.test"));
         Files.copy(Golden.dir("tiny").resolve("timm.safetensors"), dir.resolve(ModelCache.WEIGHTS_FILE));
         Files.copy(Golden.dir("checkpoints/tiny").resolve("config.json"), dir.resolve(ModelCache.CONFIG_FILE));
-        String before = System.getProperty(ModelCache.HOME_PROPERTY);
-        System.setProperty(ModelCache.HOME_PROPERTY, tmp.toString());
+        String before = System.getProperty(ModelCache.PROPERTY);
+        System.setProperty(ModelCache.PROPERTY, tmp.toString());
         try {
             Criteria<Image, Classifications> c = Criteria.builder().setTypes(Image.class, Classifications.class)
                     .optGroupId(VitscopeModelZoo.GROUP_ID).optArtifactId("vit_tiny_golden").build(); // finds .test
@@ -93,9 +93,9 @@ class ZooTest {
             }
         } finally {
             if (before == null) {
-                System.clearProperty(ModelCache.HOME_PROPERTY);
+                System.clearProperty(ModelCache.PROPERTY);
             } else {
-                System.setProperty(ModelCache.HOME_PROPERTY, before);
+                System.setProperty(ModelCache.PROPERTY, before);
             }
         }
     }
