@@ -53,9 +53,13 @@ public record Inspection(Path file, Checkpoints.Format format, Optional<Checkpoi
 
     /**
      * @param arch a preset to check against, or null for the file's {@code config.json} or the shapes
+     * @throws io.vitscope.InvalidArgumentException when {@code arch} names no preset (checked before the file is read)
      * @throws InvalidInputException when the file is missing, unreadable or no checkpoint at all (CLI exit 3)
      */
     public static Inspection of(Path file, String arch) {
+        if (arch != null) {
+            Presets.get(arch); // a wrong name is a usage error, whatever the file
+        }
         Path weights = weightsFile(file);
         try (Checkpoints.Opened ck = Checkpoints.open(weights)) {
             List<Tensor> tensors = new ArrayList<>();
