@@ -19,7 +19,6 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -154,19 +153,7 @@ public final class PredictCommand implements Callable<Integer> {
 
     private void print(PrintWriter out, String source, String modelName, List<Prediction> preds, boolean header) {
         if (format == Format.json) {
-            Map<String, Object> o = new LinkedHashMap<>();
-            o.put("image", source);
-            o.put("model", modelName);
-            List<Map<String, Object>> list = new ArrayList<>();
-            for (Prediction p : preds) {
-                Map<String, Object> m = new LinkedHashMap<>();
-                m.put("rank", p.rank());
-                m.put("index", p.index());
-                m.put("label", p.label());
-                m.put("probability", (double) p.probability());
-                list.add(m);
-            }
-            o.put("predictions", list);
+            Map<String, Object> o = Prediction.jsonObject(source, modelName, preds);
             out.println(new Gson().toJson(o));
         } else {
             if (header) {
