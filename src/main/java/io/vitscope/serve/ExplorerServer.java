@@ -132,6 +132,11 @@ public final class ExplorerServer implements AutoCloseable {
         return URI.create("http://" + h + ":" + port() + "/");
     }
 
+    /** Model requests waiting for a worker now. */
+    public int queued() {
+        return workers.getQueue().size();
+    }
+
     /** Requests refused because the queue was full, since the start. */
     public int rejected() {
         return rejected.get();
