@@ -101,6 +101,7 @@ public final class ExplorerServer implements AutoCloseable {
                 server.setHandler(new StatisticsHandler()); // makes Jetty's stop graceful: in-flight requests finish
                 server.setStopTimeout(options.shutdownTimeout().toMillis());
                 server.setStopAtShutdown(false);            // our own hook stops the pool first, then Jetty
+                server.setErrorHandler(new JsonErrors());   // Jetty's own refusals (bad URIs) as JSON too
             });
         });
         routes();
@@ -283,6 +284,31 @@ public final class ExplorerServer implements AutoCloseable {
         return name.equals("localhost") || name.equals("127.0.0.1");
     }
 
+    /** Jetty's error answers, for what it refuses before Javalin sees it (ambiguous URIs, bad headers), as JSON. */
+    private static final class JsonErrors extends org.eclipse.jetty.server.handler.ErrorHandler {
+        @Override
+        public java.nio.ByteBuffer badMessageError(int status, String reason,
+                                                   org.eclipse.jetty.http.HttpFields.Mutable fields) {
+            fields.put(org.eclipse.jetty.http.HttpHeader.CONTENT_TYPE, "application/json");
+            return java.nio.ByteBuffer.wrap(errorJson(status, reason).getBytes(StandardCharsets.UTF_8));
+        }
+
+        @Override
+        protected void generateAcceptableResponse(org.eclipse.jetty.server.Request baseRequest,
+                                                  jakarta.servlet.http.HttpServletRequest request,
+                                                  jakarta.servlet.http.HttpServletResponse response, int code,
+                                                  String message) throws IOException {
+            baseRequest.setHandled(true);
+            response.setContentType("application/json");
+            response.getOutputStream().write(errorJson(code, message).getBytes(StandardCharsets.UTF_8));
+        }
+
+        private static String errorJson(int status, String reason) {
+            return GSON.toJson(Map.of("error", "bad request (" + status + ")" + (reason == null ? "" : ": "
+                    + reason)));
+        }
+    }
+
     // ------------------------------------------------------------------ model work
 
     /** What a model request computes from the decoded input and its deadline. */
@@ -315,9 +341,15 @@ public final class ExplorerServer implements AutoCloseable {
         long deadline = System.nanoTime() + options.timeout().toNanos();
         CompletableFuture<Reply> result;
         try {
+            long arrived = System.nanoTime();
             result = CompletableFuture.supplyAsync(() -> {
+                long started = System.nanoTime();
                 Input in = explorer.decode(upload.data(), upload.name());
-                return job.run(in, deadline);
+                Reply reply = job.run(in, deadline);
+                // Server-Timing: where the time went (the browser's dev tools and the load benchmark read it)
+                ctx.header("Server-Timing", String.format(Locale.ROOT, "queue;dur=%.1f, model;dur=%.1f",
+                        (started - arrived) / 1e6, (System.nanoTime() - started) / 1e6));
+                return reply;
             }, workers);
         } catch (RejectedExecutionException e) {
             rejected.incrementAndGet();

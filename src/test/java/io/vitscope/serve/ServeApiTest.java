@@ -326,6 +326,7 @@ class ServeApiTest {
             Http.Answer a = Http.raw(port, "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
                     null);
             assertTrue(a.status() == 400 || a.status() == 404, path + " -> " + a.status());
+            assertTrue(a.head().toLowerCase().contains("content-type: application/json"), path + ": " + a.head());
             assertFalse(a.text().contains(SECRET), path + " leaked the file");
         }
     }

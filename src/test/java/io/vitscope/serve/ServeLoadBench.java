@@ -50,7 +50,10 @@ public final class ServeLoadBench {
                 Http.CLIENT.send(request, HttpResponse.BodyHandlers.ofByteArray());
             }
             long rssBefore = ResidentMemory.settled();
+            long heapBefore = Runtime.getRuntime().totalMemory();
             List<Long> latencies = Collections.synchronizedList(new ArrayList<>());
+            List<Double> serverMs = Collections.synchronizedList(new ArrayList<>());   // queue + model, from the server
+            Map<String, AtomicInteger> refusals = new ConcurrentHashMap<>();
             Map<Integer, AtomicInteger> statuses = new ConcurrentHashMap<>();
             AtomicInteger failures = new AtomicInteger();
             long end = System.nanoTime() + Duration.ofSeconds(seconds).toNanos();
@@ -64,7 +67,11 @@ public final class ServeLoadBench {
                             statuses.computeIfAbsent(r.statusCode(), k -> new AtomicInteger()).incrementAndGet();
                             if (r.statusCode() == 200) {
                                 latencies.add(System.nanoTime() - t0);
+                                serverMs.add(serverTime(r));
                             } else if (r.statusCode() == 503) {
+                                String why = new String(r.body(), java.nio.charset.StandardCharsets.UTF_8)
+                                        .contains("busy") ? "busy" : "time limit";
+                                refusals.computeIfAbsent(why, k -> new AtomicInteger()).incrementAndGet();
                                 Thread.sleep(50);                          // a polite client honours Retry-After
                             }
                         } catch (Exception e) {
@@ -84,6 +91,7 @@ public final class ServeLoadBench {
                 t.join();
             }
             long rssAfter = ResidentMemory.settled();
+            long heapAfter = Runtime.getRuntime().totalMemory();
             List<Long> sorted = new ArrayList<>(latencies);
             Collections.sort(sorted);
             double ok = sorted.size();
@@ -92,11 +100,30 @@ public final class ServeLoadBench {
                     java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
             System.out.printf(Locale.ROOT, "answered 200: %d = %.1f requests/s; latency p50 %.1f ms, p99 %.1f ms%n",
                     sorted.size(), ok / seconds, percentile(sorted, 0.50), percentile(sorted, 0.99));
-            System.out.println("statuses: " + new TreeMap<>(statuses) + ", connection failures: " + failures.get());
+            List<Double> sides = new ArrayList<>(serverMs);
+            Collections.sort(sides);
+            System.out.printf(Locale.ROOT, "server-side time of the 200s (queue + model, Server-Timing): p50 %.1f ms, "
+                    + "p99 %.1f ms%n", sides.isEmpty() ? Double.NaN : sides.get(sides.size() / 2),
+                    sides.isEmpty() ? Double.NaN : sides.get(Math.max(0, (int) Math.ceil(0.99 * sides.size()) - 1)));
+            System.out.println("statuses: " + new TreeMap<>(statuses) + " (503: " + new TreeMap<>(refusals)
+                    + "), connection failures: " + failures.get());
             System.out.printf(Locale.ROOT, "resident memory: %.0f MB before, %.0f MB after (after a GC); during: %s MB%n",
                     rssBefore / 1e6, rssAfter / 1e6, during.stream().map(b -> String.valueOf(Math.round(b / 1e6)))
                             .toList());
+            System.out.printf(Locale.ROOT, "of which Java heap committed: %.0f MB before, %.0f MB after%n",
+                    heapBefore / 1e6, heapAfter / 1e6);
         }
+    }
+
+    private static double serverTime(HttpResponse<?> r) {
+        double total = 0;
+        for (String part : r.headers().firstValue("Server-Timing").orElse("").split(",")) {
+            int d = part.indexOf("dur=");
+            if (d >= 0) {
+                total += Double.parseDouble(part.substring(d + 4).trim());
+            }
+        }
+        return total;
     }
 
     private static long rss() throws java.io.IOException {
