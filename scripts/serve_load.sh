@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Load benchmark of 'vitscope serve' (docs/benchmarks.md): N clients posting one image to /api/predict for S seconds
 # against the server on a loopback port in the same JVM; prints throughput, p50/p99, statuses and resident memory.
-# Usage: scripts/serve_load.sh [embedded|ARCH] [clients] [seconds] [workers] [queue]
+# Usage: scripts/serve_load.sh [embedded|ARCH] [clients] [seconds] [workers] [queue] [timeout-seconds]
 #   e.g. scripts/serve_load.sh embedded 4 60; scripts/serve_load.sh vit_base_patch16_224 32 60 (random weights)
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

@@ -65,7 +65,7 @@ class ServeBrowserTest {
         options.setBinary(CHROMIUM.toFile());
         options.addArguments("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--disable-dev-shm-usage", "--window-size=1280,1000",
+                "--disable-dev-shm-usage", "--window-size=1280,1040",
                 "--user-data-dir=" + Files.createDirectories(tmp.resolve("profile")));
         browser = new ChromeDriver(service, options);
         wait = new WebDriverWait(browser, Duration.ofSeconds(60));

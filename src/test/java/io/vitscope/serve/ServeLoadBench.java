@@ -24,7 +24,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * it prints throughput, p50/p99 latency of the answered requests, the count of each status, and the resident memory
  * of the process before and after.
  *
- * <p>Arguments: {@code [embedded|ARCH] clients seconds [workers queue]}; ARCH (e.g. vit_base_patch16_224) is built
+ * <p>Arguments: {@code [embedded|ARCH] clients seconds [workers queue timeout-seconds]}; ARCH (e.g. vit_base_patch16_224) is built
  * with random weights in memory.
  */
 public final class ServeLoadBench {
@@ -37,12 +37,13 @@ public final class ServeLoadBench {
         int seconds = args.length > 2 ? Integer.parseInt(args[2]) : 60;
         int workers = args.length > 3 ? Integer.parseInt(args[3]) : 2;
         int queue = args.length > 4 ? Integer.parseInt(args[4]) : 16;
+        int timeout = args.length > 5 ? Integer.parseInt(args[5]) : 60;       // the server's default limit
         boolean embedded = model.equals("embedded");
         Path image = Path.of(embedded ? "images/fashion/fashion_0_ankle_boot.png" : "images/photos/chelsea.jpg");
         byte[] body = Files.readAllBytes(image);
         try (LoadedModel loaded = embedded ? Models.loadDefault() : Models.random(model, 0);
              ExplorerServer server = ExplorerServer.start(new Explorer(loaded), ServeOptions.defaults().withPort(0)
-                     .withImages(null).withWorkers(workers, queue).withTimeout(Duration.ofSeconds(120)))) {
+                     .withImages(null).withWorkers(workers, queue).withTimeout(Duration.ofSeconds(timeout)))) {
             HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port()
                     + "/api/predict")).header("Content-Type", "image/" + (embedded ? "png" : "jpeg"))
                     .timeout(Duration.ofSeconds(180)).POST(HttpRequest.BodyPublishers.ofByteArray(body)).build();
@@ -95,8 +96,8 @@ public final class ServeLoadBench {
             List<Long> sorted = new ArrayList<>(latencies);
             Collections.sort(sorted);
             double ok = sorted.size();
-            System.out.printf(Locale.ROOT, "model %s, %d clients, %d s, %d workers, queue %d (load average at the "
-                            + "end %.2f)%n", loaded.name(), clients, seconds, workers, queue,
+            System.out.printf(Locale.ROOT, "model %s, %d clients, %d s, %d workers, queue %d, time limit %d s (load "
+                            + "average at the end %.2f)%n", loaded.name(), clients, seconds, workers, queue, timeout,
                     java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
             System.out.printf(Locale.ROOT, "answered 200: %d = %.1f requests/s; latency p50 %.1f ms, p99 %.1f ms%n",
                     sorted.size(), ok / seconds, percentile(sorted, 0.50), percentile(sorted, 0.99));
