@@ -46,6 +46,20 @@ class ServeOptionsTest {
     }
 
     @Test
+    void badCommandLineOptionsAreUsageErrorsBeforeAnythingStarts() {
+        for (String[] args : new String[][] {{"serve", "--images", "/no/such/folder"}, {"serve", "--port", "70000"},
+                {"serve", "--max-upload", "0"}, {"serve", "--workers", "0"}, {"serve", "--timeout", "0"}}) {
+            java.io.StringWriter err = new java.io.StringWriter();
+            int code = io.vitscope.cli.Main.run(args, new java.io.PrintWriter(new java.io.StringWriter()),
+                    new java.io.PrintWriter(err));
+            assertEquals(2, code, String.join(" ", args) + ": " + err);
+            String line = err.toString().trim();
+            assertEquals(1, line.lines().count(), line);
+            assertTrue(line.startsWith("vitscope: --"), "names the option: " + line);
+        }
+    }
+
+    @Test
     void uploadNamesLoseTheirPathAndOddCharacters() {
         assertEquals("boot.png", Uploads.safeName("../../etc/boot.png", "upload"));
         assertEquals("boot.png", Uploads.safeName("C:\\Users\\me\\boot.png", "upload"));
