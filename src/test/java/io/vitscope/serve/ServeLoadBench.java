@@ -24,8 +24,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * it prints throughput, p50/p99 latency of the answered requests, the count of each status, and the resident memory
  * of the process before and after.
  *
- * <p>Arguments: {@code [embedded|ARCH] clients seconds [workers queue timeout-seconds]}; ARCH (e.g. vit_base_patch16_224) is built
- * with random weights in memory.
+ * <p>Arguments: {@code [embedded|ARCH] clients seconds [workers queue timeout-seconds]}; ARCH (e.g.
+ * vit_base_patch16_224) is built with random weights in memory.
  */
 public final class ServeLoadBench {
 
