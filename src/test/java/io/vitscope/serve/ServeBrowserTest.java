@@ -167,13 +167,13 @@ class ServeBrowserTest {
     private static void assertTopFive(String image, double scale) throws Exception {
         JsonArray api = topFromApi(image, scale);
         wait.until(d -> probabilities().equals(probabilitiesOf(api)));
-        List<WebElement> rows = browser.findElements(By.cssSelector("#top5 li"));
+        List<List<String>> rows = rows();
         assertEquals(5, rows.size());
         for (int i = 0; i < 5; i++) {
             JsonObject p = api.get(i).getAsJsonObject();
-            assertEquals(p.get("label").getAsString(), rows.get(i).findElement(By.className("label")).getText());
+            assertEquals(p.get("label").getAsString(), rows.get(i).get(0));
             assertEquals(String.format(java.util.Locale.ROOT, "%.4f", p.get("probability").getAsDouble()),
-                    rows.get(i).findElement(By.className("prob")).getText());
+                    rows.get(i).get(1));
         }
     }
 
@@ -194,17 +194,23 @@ class ServeBrowserTest {
         return s.toString();
     }
 
+    /** The shown top-5 read in one script call, so a redraw between two reads cannot leave a stale element. */
     private static String probabilities() {
-        StringBuilder s = new StringBuilder();
-        for (WebElement li : browser.findElements(By.cssSelector("#top5 li"))) {
-            s.append(li.getAttribute("data-probability")).append(';');
-        }
-        return s.toString();
+        return (String) ((JavascriptExecutor) browser).executeScript("return Array.from(document.querySelectorAll("
+                + "'#top5 li')).map(li => li.dataset.probability + ';').join('')");
     }
 
     private static String firstLabel() {
-        List<WebElement> rows = browser.findElements(By.cssSelector("#top5 li"));
-        return rows.isEmpty() ? "" : rows.get(0).getAttribute("data-label");
+        return (String) ((JavascriptExecutor) browser).executeScript(
+                "const li = document.querySelector('#top5 li'); return li ? li.dataset.label : ''");
+    }
+
+    /** Label and probability text of each shown row, read in one script call. */
+    @SuppressWarnings("unchecked")
+    private static List<List<String>> rows() {
+        return (List<List<String>>) ((JavascriptExecutor) browser).executeScript("return Array.from(document"
+                + ".querySelectorAll('#top5 li')).map(li => [li.querySelector('.label').textContent, "
+                + "li.querySelector('.prob').textContent])");
     }
 
     private static String canvas(String id) {
