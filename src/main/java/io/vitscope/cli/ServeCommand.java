@@ -1,6 +1,7 @@
 package io.vitscope.cli;
 
-import io.vitscope.model.LoadedModel;
+import io.vitscope.checkpoint.LoadedModel;
+import io.vitscope.checkpoint.Models;
 import io.vitscope.serve.Explorer;
 import io.vitscope.serve.ExplorerServer;
 import io.vitscope.serve.ServeOptions;
@@ -61,22 +62,19 @@ public final class ServeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
-        if (maxUploadMb < 1 || maxUploadMb > 1024) {
-            throw new IllegalArgumentException("--max-upload must be in 1..1024 MB, got " + maxUploadMb);
-        }
-        if (timeoutSeconds < 1) {
-            throw new IllegalArgumentException("--timeout must be at least 1 second, got " + timeoutSeconds);
-        }
-        Path dir = images != null ? images : Home.dir().resolve("images");
-        if (images != null && !Files.isDirectory(images)) {
-            throw new IllegalArgumentException("--images " + images + " is not a folder");
-        }
+        BadValue.check(maxUploadMb >= 1 && maxUploadMb <= 1024, spec,
+                "--max-upload must be in 1..1024 MB, got " + maxUploadMb);
+        BadValue.check(timeoutSeconds >= 1, spec, "--timeout must be at least 1 second, got " + timeoutSeconds);
+        String home = System.getProperty(Models.HOME_PROPERTY);
+        Path dir = images != null ? images
+                : Path.of(home != null && !home.isBlank() ? home : "").toAbsolutePath().resolve("images");
+        BadValue.check(images == null || Files.isDirectory(images), spec, "--images " + images + " is not a folder");
         ServeOptions options;
         try {
             options = new ServeOptions(host, port, dir, maxUploadMb * 1024L * 1024L, workers, queue,
                     Duration.ofSeconds(timeoutSeconds), Duration.ofSeconds(30));
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("--" + e.getMessage());
+            throw new BadValue(spec, "--" + e.getMessage());
         }
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();

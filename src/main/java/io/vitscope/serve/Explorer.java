@@ -2,15 +2,15 @@ package io.vitscope.serve;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import io.vitscope.analysis.Attention;
-import io.vitscope.experiment.Classifier;
-import io.vitscope.experiment.Input;
+import io.vitscope.analysis.AttentionMaps;
+import io.vitscope.predict.Classifier;
+import io.vitscope.predict.Input;
 import io.vitscope.experiment.LogitScaling;
-import io.vitscope.experiment.Prediction;
+import io.vitscope.predict.Prediction;
 import io.vitscope.experiment.ScalingExperiment;
 import io.vitscope.image.ImageReader;
 import io.vitscope.model.Block;
-import io.vitscope.model.LoadedModel;
+import io.vitscope.checkpoint.LoadedModel;
 import io.vitscope.model.VitConfig;
 import io.vitscope.plot.AttentionGrid;
 import io.vitscope.plot.AttentionPlots;
@@ -102,7 +102,7 @@ public final class Explorer {
      */
     public Pass pass(Input input, double scale, long deadline) {
         if (!(scale > 0) || !Double.isFinite(scale)) {
-            throw new IllegalArgumentException("scale must be a positive number, got " + scale);
+            throw new io.vitscope.InvalidArgumentException("scale must be a positive number, got " + scale);
         }
         return new Pass(input, scale, deadline);
     }
@@ -180,7 +180,7 @@ public final class Explorer {
     /** The top-k, exactly as {@code Classifier.top} ranks them (what {@code predict} prints). */
     public List<Prediction> predict(Pass pass, int top) {
         if (top < 1) {
-            throw new IllegalArgumentException("top must be at least 1, got " + top);
+            throw new io.vitscope.InvalidArgumentException("top must be at least 1, got " + top);
         }
         return pass.run(null, (logits, calls) -> classifier.top(logits, top).get(0));
     }
@@ -193,7 +193,7 @@ public final class Explorer {
     /** Every head's token-to-token attention in one block, post-softmax. @return (N, T, T) */
     public float[][][] tokens(Pass pass, int block) {
         int b = checkBlock(block);
-        return pass.run("blocks." + b + ".attn", (logits, calls) -> Attention.of(calls.get(0).tensor("attn")));
+        return pass.run("blocks." + b + ".attn", (logits, calls) -> AttentionMaps.of(calls.get(0).tensor("attn")));
     }
 
     /** {@link #tokens} as a float32 {@code .npy} (N, T, T), for numpy and the page's hover views. */
@@ -263,7 +263,7 @@ public final class Explorer {
             m = modes.get(name == null ? "" : name.toLowerCase(Locale.ROOT));
         }
         if (m == null) {
-            throw new IllegalArgumentException("mode must be one of " + String.join(", ", modeNames()) + ", got '"
+            throw new io.vitscope.InvalidArgumentException("mode must be one of " + String.join(", ", modeNames()) + ", got '"
                     + name + "'");
         }
         return m;
@@ -276,7 +276,7 @@ public final class Explorer {
     private int checkBlock(int block) {
         VitConfig cfg = loaded.config();
         if (block < 0 || block >= cfg.depth()) {
-            throw new IllegalArgumentException("block " + block + " is out of range: " + loaded.name() + " has "
+            throw new io.vitscope.InvalidArgumentException("block " + block + " is out of range: " + loaded.name() + " has "
                     + cfg.depth() + " blocks, use 0.." + (cfg.depth() - 1));
         }
         return block;

@@ -5,8 +5,8 @@ import io.javalin.Javalin;
 import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;
 import io.vitscope.InvalidInputException;
-import io.vitscope.experiment.Input;
-import io.vitscope.experiment.Prediction;
+import io.vitscope.predict.Input;
+import io.vitscope.predict.Prediction;
 import io.vitscope.experiment.ScalingExperiment;
 import io.vitscope.model.VitConfig;
 import java.io.ByteArrayOutputStream;
@@ -186,7 +186,7 @@ public final class ExplorerServer implements AutoCloseable {
             double scale = scaleParam(ctx);
             work(ctx, (in, deadline) -> {
                 List<Prediction> p = explorer.predict(explorer.pass(in, scale, deadline), top);
-                return Reply.json(Prediction.jsonObject(in.source(), explorer.model().name(), p));
+                return Reply.json(Prediction.toJson(in.source(), explorer.model().name(), p));
             });
         });
         app.post("/api/attention", ctx -> {

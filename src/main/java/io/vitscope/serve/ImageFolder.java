@@ -1,6 +1,6 @@
 package io.vitscope.serve;
 
-import io.vitscope.experiment.Inputs;
+import io.vitscope.predict.Inputs;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;

@@ -1,6 +1,6 @@
 package io.vitscope.serve;
 
-import io.vitscope.analysis.Attention;
+import io.vitscope.analysis.AttentionMaps;
 import io.vitscope.analysis.AttentionRollout;
 import io.vitscope.analysis.PatchWeights;
 import io.vitscope.probe.CallRecord;
@@ -70,7 +70,7 @@ public interface MapMode {
                     blocks.add(c.tensor("attn"));                                            // (1, N, T, T)
                 }
                 float[] r = AttentionRollout.rolloutOf(blocks, AttentionRollout.Fusion.MEAN, 0);  // (L)
-                float[][][] w = {Attention.toGrid(r, pass.gridHeight(), pass.gridWidth())};  // (1, G_h, G_w)
+                float[][][] w = {AttentionMaps.toGrid(r, pass.gridHeight(), pass.gridWidth())};  // (1, G_h, G_w)
                 return new Maps(w, List.of(block == 0 ? "rollout · block 0" : "rollout · blocks 0–" + block));
             });
         }

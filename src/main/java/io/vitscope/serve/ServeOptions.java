@@ -23,25 +23,25 @@ public record ServeOptions(String host, int port, Path images, long maxBodyBytes
 
     public ServeOptions {
         if (host == null || host.isBlank()) {
-            throw new IllegalArgumentException("host must be an address such as 127.0.0.1, got '" + host + "'");
+            throw new io.vitscope.InvalidArgumentException("host must be an address such as 127.0.0.1, got '" + host + "'");
         }
         if (port < 0 || port > 65535) {
-            throw new IllegalArgumentException("port must be in 0..65535, got " + port);
+            throw new io.vitscope.InvalidArgumentException("port must be in 0..65535, got " + port);
         }
         if (maxBodyBytes < 1) {
-            throw new IllegalArgumentException("maxBodyBytes must be positive, got " + maxBodyBytes);
+            throw new io.vitscope.InvalidArgumentException("maxBodyBytes must be positive, got " + maxBodyBytes);
         }
         if (workers < 1 || workers > 64) {
-            throw new IllegalArgumentException("workers must be in 1..64, got " + workers);
+            throw new io.vitscope.InvalidArgumentException("workers must be in 1..64, got " + workers);
         }
         if (queue < 0 || queue > 10_000) {
-            throw new IllegalArgumentException("queue must be in 0..10000, got " + queue);
+            throw new io.vitscope.InvalidArgumentException("queue must be in 0..10000, got " + queue);
         }
         if (timeout == null || timeout.isNegative() || timeout.isZero()) {
-            throw new IllegalArgumentException("timeout must be positive, got " + timeout);
+            throw new io.vitscope.InvalidArgumentException("timeout must be positive, got " + timeout);
         }
         if (shutdownTimeout == null || shutdownTimeout.isNegative()) {
-            throw new IllegalArgumentException("shutdownTimeout must be zero or more, got " + shutdownTimeout);
+            throw new io.vitscope.InvalidArgumentException("shutdownTimeout must be zero or more, got " + shutdownTimeout);
         }
     }
 

@@ -7,8 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import io.vitscope.model.LoadedModel;
-import io.vitscope.model.Models;
+import io.vitscope.Prerequisites;
+import io.vitscope.checkpoint.LoadedModel;
+import io.vitscope.checkpoint.Models;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -16,7 +17,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -35,7 +35,8 @@ import org.openqa.selenium.support.ui.WebDriverWait;
 /**
  * The explorer page in a real headless Chromium (Debian's chromium + chromium-driver) through Selenium WebDriver,
  * against the real server on an ephemeral loopback port. The driver and browser paths are given explicitly, so
- * Selenium Manager never runs and nothing is downloaded. Skips, saying how to install them, when they are absent.
+ * Selenium Manager never runs and nothing is downloaded. Without them it skips, saying how to install them (in CI,
+ * where .ci/run installs them, it fails instead: {@link Prerequisites}).
  *
  * <p>{@code -Dvitscope.screenshot=FILE} also writes the page's screenshot there (docs/images/serve.png is made so).
  */
@@ -53,9 +54,10 @@ class ServeBrowserTest {
 
     @BeforeAll
     static void start() throws Exception {
-        Assumptions.assumeTrue(Files.isExecutable(CHROMIUM) && Files.isExecutable(DRIVER),
-                "no headless browser: install Debian's Chromium and its driver (sudo apt-get install chromium "
-                        + "chromium-driver), or point -Dvitscope.chromium and -Dvitscope.chromedriver at them");
+        Prerequisites.require(Files.isExecutable(CHROMIUM) && Files.isExecutable(DRIVER),
+                "A headless browser (" + CHROMIUM + " and " + DRIVER + ")",
+                "sudo apt-get install chromium chromium-driver, or point -Dvitscope.chromium and "
+                        + "-Dvitscope.chromedriver at them");
         loaded = Models.loadDefault();
         server = ExplorerServer.start(new Explorer(loaded), ServeOptions.defaults().withPort(0)
                 .withImages(Path.of("images/fashion")));

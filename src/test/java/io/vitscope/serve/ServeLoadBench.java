@@ -1,8 +1,8 @@
 package io.vitscope.serve;
 
 import io.vitscope.ResidentMemory;
-import io.vitscope.model.LoadedModel;
-import io.vitscope.model.Models;
+import io.vitscope.checkpoint.LoadedModel;
+import io.vitscope.checkpoint.Models;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
