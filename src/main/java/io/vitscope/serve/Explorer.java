@@ -12,6 +12,7 @@ import io.vitscope.image.ImageReader;
 import io.vitscope.model.Block;
 import io.vitscope.checkpoint.LoadedModel;
 import io.vitscope.model.VitConfig;
+import io.vitscope.plot.AttentionFigure;
 import io.vitscope.plot.AttentionGrid;
 import io.vitscope.plot.AttentionPlots;
 import io.vitscope.probe.CallCapture;
@@ -247,9 +248,23 @@ public final class Explorer {
         }
     }
 
-    /** The figure {@code vitscope attention} draws for the same options. */
+    /**
+     * The figure {@code vitscope attention} draws for the same options: for the built-in modes the same library call
+     * ({@link AttentionFigure}), for added modes their maps in the same grid.
+     */
     public AttentionGrid figure(Pass pass, int block, String mode) {
-        MapMode.Maps maps = maps(pass, block, mode);
+        MapMode m = mode(mode);
+        AttentionFigure.Mode builtIn = m == MapMode.MEAN ? AttentionFigure.Mode.MEAN
+                : m == MapMode.CLS ? AttentionFigure.Mode.CLS : m == MapMode.ROLLOUT ? AttentionFigure.Mode.ROLLOUT : null;
+        if (builtIn != null) {
+            pass.checkDeadline();
+            try (Probe probe = Probe.on(loaded.model())) {
+                pass.limitTime(probe); // probes on one thread all see its forwards, the figure's own included
+                return AttentionFigure.request(classifier, pass.input(), checkBlock(block)).optMode(builtIn)
+                        .optIntervention(pass.scale() == 1 ? null : LogitScaling.of(pass.scale())).draw().grid();
+            }
+        }
+        MapMode.Maps maps = m.compute(pass, checkBlock(block));
         BufferedImage shown = AttentionPlots.forDisplay(view(pass.input()));
         String scaled = pass.scale() == 1 ? "" : ", attention logits × " + pass.scale();
         return AttentionGrid.builder().setImage(shown).setWeights(maps.weights()).optPanelTitles(maps.titles())

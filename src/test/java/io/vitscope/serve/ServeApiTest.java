@@ -211,6 +211,13 @@ class ServeApiTest {
         assertEquals(200, png.statusCode());
         assertEquals("image/png", png.headers().firstValue("Content-Type").orElse(""));
         assertEquals(400, javax.imageio.ImageIO.read(new java.io.ByteArrayInputStream(png.body())).getWidth());
+        // the same figure as the command's, to the byte: same library call, same renderer, same title
+        HttpResponse<byte[]> same = Http.post(port, "/api/figure?block=2&mode=rollout&scale=3&width=500&name="
+                + BOOT.getFileName(), "image/png", Files.readAllBytes(BOOT));
+        Path cliPng = tmp.resolve("cli-figure.png");
+        assertEquals(0, cli("attention", BOOT.toString(), "--block", "2", "--mode", "rollout", "--scale-attn-logits",
+                "3", "--width", "500", "--out", cliPng.toString()).code);
+        assertArrayEquals(Files.readAllBytes(cliPng), same.body());
         HttpResponse<byte[]> svg = Http.post(port, "/api/figure?format=svg", "image/png", Files.readAllBytes(BOOT));
         assertTrue(new String(svg.body(), StandardCharsets.UTF_8).contains("<svg"));
         HttpResponse<byte[]> view = Http.post(port, "/api/view", "image/png", Files.readAllBytes(BOOT));
