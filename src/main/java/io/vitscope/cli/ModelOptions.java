@@ -1,6 +1,5 @@
 package io.vitscope.cli;
 
-import io.vitscope.InvalidInputException;
 import io.vitscope.hub.ModelCache;
 import io.vitscope.model.LoadedModel;
 import io.vitscope.model.Models;
@@ -33,10 +32,7 @@ public final class ModelOptions {
             loaded = Models.load(arch, weights);
         } else if (model != null) {
             Presets.get(model); // unknown names fail here, listing the valid ones
-            ModelCache cache = ModelCache.atDefaultHome();
-            Path dir = cache.find(model).map(ModelCache.CachedModel::dir)
-                    .orElseThrow(() -> new InvalidInputException(null, cache.missingWeightsMessage(model)));
-            loaded = Models.load(null, dir);
+            loaded = ModelCache.atDefaultHome().load(model);
         } else {
             loaded = Models.loadDefault();
         }

@@ -1,6 +1,9 @@
 package io.vitscope.hub;
 
+import io.vitscope.InvalidInputException;
 import io.vitscope.VitscopeException;
+import io.vitscope.model.LoadedModel;
+import io.vitscope.model.Models;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -98,6 +101,27 @@ public final class ModelCache {
     public Path requireWeights(String archOrArchDotTag) {
         return find(archOrArchDotTag).map(CachedModel::weights)
                 .orElseThrow(() -> new VitscopeException(missingWeightsMessage(archOrArchDotTag)));
+    }
+
+    /**
+     * Loads the cached model {@code ARCH[.TAG]}. A cached file that cannot be loaded (damaged on disk, or cached by
+     * an older vitscope that trusted whatever the server sent) is reported with the fetch that replaces it.
+     *
+     * @throws InvalidInputException when it is not cached, or a cached file is unusable
+     */
+    public LoadedModel load(String archOrArchDotTag) {
+        ModelRef ref = ModelRef.parse(archOrArchDotTag);
+        CachedModel cached = find(ref)
+                .orElseThrow(() -> new InvalidInputException(null, missingWeightsMessage(archOrArchDotTag)));
+        try {
+            return Models.load(null, cached.dir());
+        } catch (InvalidInputException e) {
+            if (e.file() == null || !e.file().toAbsolutePath().startsWith(cached.dir().toAbsolutePath())) {
+                throw e;
+            }
+            throw new InvalidInputException(e.file(), e.problem() + ". This file is in vitscope's model cache: download"
+                    + " it again with 'scripts/vitscope fetch --force " + ref.name() + "'", e);
+        }
     }
 
     /**
