@@ -218,14 +218,15 @@ public record HfModelDir(Path dir, VitConfig config, List<String> classNames, Da
         if (doResize && doCrop && p.has("crop_size")) {
             int[] crop = p.processorSize("crop_size");
             cropPct = Math.min((double) crop[0] / height, 1.0);
+            if (cropPct < DataConfig.MIN_CROP_PCT) {
+                throw p.bad("crop_size", crop[0] + " is less than " + DataConfig.MIN_CROP_PCT + " of size " + height
+                        + ": crop_size / size must be from " + DataConfig.MIN_CROP_PCT + " to 1");
+            }
             height = crop[0];
             width = crop[1];
             mode = CropMode.CENTER;
         } else if (doResize && doCrop && p.has("crop_pct")) {
-            cropPct = p.number("crop_pct", 1.0);
-            if (!(cropPct > 0 && cropPct <= 1)) {
-                throw p.bad("crop_pct", "must be in (0, 1], found " + cropPct);
-            }
+            cropPct = p.number("crop_pct", 1.0, DataConfig.MIN_CROP_PCT, 1);
             mode = CropMode.CENTER;
         }
         if (!doResize) {
@@ -271,10 +272,95 @@ public record HfModelDir(Path dir, VitConfig config, List<String> classNames, Da
     static final class Json {
         final Path file;
         final JsonObject obj;
+        /** The path of this object in the file ({@code "pretrained_cfg."}), prefixed to every key in messages. */
+        final String prefix;
 
         Json(Path file, JsonObject obj) {
+            this(file, obj, "");
+        }
+
+        private Json(Path file, JsonObject obj, String prefix) {
             this.file = file;
             this.obj = obj;
+            this.prefix = prefix;
+        }
+
+        /** The object under {@code key} (empty when absent), whose errors name {@code key.inner}. */
+        Json object(String key) {
+            if (!has(key)) {
+                return new Json(file, new JsonObject(), prefix + key + ".");
+            }
+            JsonElement e = obj.get(key);
+            if (!e.isJsonObject()) {
+                throw bad(key, "must be an object, found " + kind(e));
+            }
+            return new Json(file, e.getAsJsonObject(), prefix + key + ".");
+        }
+
+        /** An integer from {@code min} to {@code max}; "twelve", 12.7 and 1e10 are errors naming the range. */
+        int integer(String key, int dflt, int min, int max) {
+            if (!has(key)) {
+                return dflt;
+            }
+            return integer(key, obj.get(key), min, max);
+        }
+
+        /** {@code e} (the value of {@code key}, or an element of it) as an integer from {@code min} to {@code max}. */
+        int integer(String key, JsonElement e, int min, int max) {
+            String range = "an integer from " + min + " to " + max;
+            int v;
+            try {
+                v = e.isJsonPrimitive() && e.getAsJsonPrimitive().isNumber()
+                        ? new BigDecimal(e.getAsString()).intValueExact() : Integer.MIN_VALUE;
+            } catch (ArithmeticException | NumberFormatException x) {
+                v = Integer.MIN_VALUE;
+            }
+            if (v < min || v > max) {
+                throw bad(key, "must be " + range + ", found " + kind(e));
+            }
+            return v;
+        }
+
+        /** A finite number from {@code min} to {@code max}, both included. */
+        double number(String key, double dflt, double min, double max) {
+            if (!has(key)) {
+                return dflt;
+            }
+            JsonElement e = obj.get(key);
+            double v = e.isJsonPrimitive() && e.getAsJsonPrimitive().isNumber() ? e.getAsDouble() : Double.NaN;
+            if (!(v >= min && v <= max)) {
+                throw bad(key, "must be a number from " + min + " to " + max + ", found " + kind(e));
+            }
+            return v;
+        }
+
+        /** One of {@code choices} (compared ignoring case), returned in lower case. */
+        String choice(String key, String dflt, String... choices) {
+            String v = string(key, dflt);
+            for (String c : choices) {
+                if (c.equalsIgnoreCase(v.strip())) {
+                    return c;
+                }
+            }
+            throw bad(key, "is '" + v + "'; it must be one of " + String.join(", ", choices));
+        }
+
+        /** A list of strings; a null or a number in it is an error naming its index. */
+        List<String> strings(String key) {
+            JsonElement e = obj.get(key);
+            if (!e.isJsonArray()) {
+                throw bad(key, "must be a list of strings, found " + kind(e));
+            }
+            List<String> out = new ArrayList<>();
+            JsonArray a = e.getAsJsonArray();
+            for (int i = 0; i < a.size(); i++) {
+                JsonElement v = a.get(i);
+                if (!(v.isJsonPrimitive() && v.getAsJsonPrimitive().isString())) {
+                    throw bad(key, "entry " + i + " must be a string, found " + kind(v));
+                }
+                out.add(v.getAsString());
+            }
+            return out;
         }
 
         static Json read(Path file) {
@@ -304,7 +390,7 @@ public record HfModelDir(Path dir, VitConfig config, List<String> classNames, Da
         }
 
         InvalidInputException bad(String key, String problem) {
-            return new InvalidInputException(file, "key '" + key + "' " + problem);
+            return new InvalidInputException(file, "key '" + prefix + key + "' " + problem);
         }
 
         String string(String key, String dflt) {
