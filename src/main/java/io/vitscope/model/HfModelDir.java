@@ -44,6 +44,9 @@ public record HfModelDir(Path dir, VitConfig config, List<String> classNames, Da
     public static final String PREPROCESSOR = "preprocessor_config.json";
     public static final String WEIGHTS = "model.safetensors";
 
+    /** A generous bound on sizes and widths: beyond it a config is corrupt, not ambitious. */
+    static final int MAX_SIDE = 1 << 16;
+
     /** transformers' {@code IMAGENET_STANDARD_MEAN} / {@code _STD}, ViTImageProcessor's defaults. */
     private static final double[] STANDARD = {0.5, 0.5, 0.5};
 
@@ -108,19 +111,30 @@ public record HfModelDir(Path dir, VitConfig config, List<String> classNames, Da
         }
         int[] image = c.size("image_size", 224);
         int[] patch = c.size("patch_size", 16);
+        for (int i = 0; i < 2; i++) {
+            c.integer("image_size", c.obj.get("image_size") == null ? null : image[i], 1, MAX_SIDE);
+            c.integer("patch_size", c.obj.get("patch_size") == null ? null : patch[i], 1, MAX_SIDE);
+        }
         if (patch[0] != patch[1]) {
             throw c.bad("patch_size", "is " + patch[0] + "x" + patch[1] + "; only square patches are supported");
         }
-        int channels = c.integer("num_channels", 3);
-        int hidden = c.integer("hidden_size", 768);
-        int layers = c.integer("num_hidden_layers", 12);
-        int heads = c.integer("num_attention_heads", 12);
-        int intermediate = c.integer("intermediate_size", 3072);
-        boolean qkvBias = c.bool("qkv_bias", true);
-        double eps = c.number("layer_norm_eps", 1e-12);
-        if (hidden <= 0) {
-            throw c.bad("hidden_size", "must be positive, found " + hidden);
+        if (image[0] % patch[0] != 0 || image[1] % patch[0] != 0) {
+            throw c.bad("image_size", image[0] + "x" + image[1] + " is not a multiple of key 'patch_size' " + patch[0]);
         }
+        int channels = c.integer("num_channels", 3, 1, 3);
+        if (channels == 2) {
+            throw c.bad("num_channels", "is 2; images are read as 1 (grayscale) or 3 (RGB) channels");
+        }
+        int hidden = c.integer("hidden_size", 768, 1, MAX_SIDE);
+        int layers = c.integer("num_hidden_layers", 12, 1, VitConfig.MAX_DEPTH);
+        int heads = c.integer("num_attention_heads", 12, 1, MAX_SIDE);
+        if (hidden % heads != 0) {
+            throw c.bad("num_attention_heads", heads + " does not divide key 'hidden_size' " + hidden
+                    + " (each head gets hidden_size / num_attention_heads dimensions)");
+        }
+        int intermediate = c.integer("intermediate_size", 3072, 1, 64 * MAX_SIDE);
+        boolean qkvBias = c.bool("qkv_bias", true);
+        double eps = c.number("layer_norm_eps", 1e-12, Double.MIN_VALUE, 0.5);
         double mlpRatio = (double) intermediate / hidden;
         try {
             VitConfig v = new VitConfig(image[0], image[1], patch[0], channels, 1, hidden, layers, heads, mlpRatio,
@@ -235,7 +249,8 @@ public record HfModelDir(Path dir, VitConfig config, List<String> classNames, Da
             width = vit.imgWidth();
         }
         if (height != vit.imgHeight() || width != vit.imgWidth()) {
-            throw p.bad(mode == CropMode.CENTER ? "crop_size" : "size", "gives " + height + "x" + width
+            String key = mode == CropMode.CENTER ? "crop_size" : "size";
+            throw p.bad(key, "(" + Json.kind(p.obj.get(key)) + ") gives " + height + "x" + width
                     + " inputs but config.json's image_size is " + vit.imgHeight() + "x" + vit.imgWidth());
         }
         double[] mean = p.bool("do_normalize", true) ? p.perChannel("image_mean", STANDARD, channels) : fill(0, channels);
@@ -245,6 +260,14 @@ public record HfModelDir(Path dir, VitConfig config, List<String> classNames, Da
         double r = p.bool("do_rescale", true) ? p.number("rescale_factor", 1 / 255.0) : 1.0;
         if (!(r > 0 && Double.isFinite(r))) {
             throw p.bad("rescale_factor", "must be positive, found " + r);
+        }
+        for (int c = 0; c < channels; c++) {
+            if (!Double.isFinite(mean[c])) {
+                throw p.bad("image_mean", "must hold finite numbers, found " + Arrays.toString(mean));
+            }
+            if (!(std[c] > 0 && Double.isFinite(std[c]))) {
+                throw p.bad("image_std", "must hold positive finite numbers, found " + Arrays.toString(std));
+            }
         }
         double k = 255 * r;
         if (Math.abs(k - 1) > 1e-9) {
@@ -303,6 +326,13 @@ public record HfModelDir(Path dir, VitConfig config, List<String> classNames, Da
                 return dflt;
             }
             return integer(key, obj.get(key), min, max);
+        }
+
+        /** Checks a value already read from {@code key} (null: the key is absent) against the range. */
+        void integer(String key, Integer value, int min, int max) {
+            if (value != null && (value < min || value > max)) {
+                throw bad(key, "must be an integer from " + min + " to " + max + ", found " + kind(obj.get(key)));
+            }
         }
 
         /** {@code e} (the value of {@code key}, or an element of it) as an integer from {@code min} to {@code max}. */
@@ -465,17 +495,17 @@ public record HfModelDir(Path dir, VitConfig config, List<String> classNames, Da
         int[] processorSize(String key) {
             JsonElement e = obj.get(key);
             if (e.isJsonObject()) {
-                Json sub = new Json(file, e.getAsJsonObject());
+                Json sub = object(key);
                 if (sub.has("height") && sub.has("width")) {
-                    return new int[] {sub.integer("height", 0), sub.integer("width", 0)};
+                    return new int[] {sub.integer("height", 0, 1, MAX_SIDE), sub.integer("width", 0, 1, MAX_SIDE)};
                 }
                 if (sub.has("shortest_edge")) {
-                    int s = sub.integer("shortest_edge", 0);
+                    int s = sub.integer("shortest_edge", 0, 1, MAX_SIDE);
                     return new int[] {s, s};
                 }
                 throw bad(key, "must be an integer, {\"height\", \"width\"} or {\"shortest_edge\"}, found " + kind(e));
             }
-            int v = integer(key, e);
+            int v = integer(key, e, 1, MAX_SIDE);
             return new int[] {v, v};
         }
 
@@ -507,7 +537,7 @@ public record HfModelDir(Path dir, VitConfig config, List<String> classNames, Da
                 return "null";
             }
             if (e.isJsonObject()) {
-                return "an object";
+                return e.toString().length() <= 40 ? e.toString() : "an object";
             }
             if (e.isJsonArray()) {
                 return e.toString().length() <= 40 ? e.toString() : "an array";

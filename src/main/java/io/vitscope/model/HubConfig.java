@@ -76,14 +76,25 @@ public record HubConfig(String architecture, VitConfig config, DataConfig dataCo
             throw json.bad("num_classes", "is required for an architecture that is not a preset (an integer from 1 to "
                     + VitConfig.MAX_CLASSES + ")");
         }
+        int patch = intArg(args, "patch_size", base == null ? null : base.patchSize(), MAX_SIDE);
+        if (required(args, size, "img_size")[0] % patch != 0 || size[1] % patch != 0) {
+            throw args.bad("img_size", size[0] + "x" + size[1] + " is not a multiple of key 'model_args.patch_size' "
+                    + patch);
+        }
+        int chans = intArg(args, "in_chans", base == null ? 3 : base.inChans(), 3);
+        if (chans == 2) {
+            throw args.bad("in_chans", "is 2; images are read as 1 (grayscale) or 3 (RGB) channels");
+        }
+        int dim = intArg(args, "embed_dim", base == null ? null : base.embedDim(), MAX_WIDTH);
+        int heads = intArg(args, "num_heads", base == null ? null : base.numHeads(), MAX_WIDTH);
+        if (dim % heads != 0) {
+            throw args.bad("num_heads", heads + " does not divide key 'model_args.embed_dim' " + dim
+                    + " (each head gets embed_dim / num_heads dimensions)");
+        }
         VitConfig config = new VitConfig(
-                required(args, size, "img_size")[0], size[1],
-                intArg(args, "patch_size", base == null ? null : base.patchSize(), MAX_SIDE),
-                intArg(args, "in_chans", base == null ? 3 : base.inChans(), VitConfig.MAX_CHANNELS),
-                classes,
-                intArg(args, "embed_dim", base == null ? null : base.embedDim(), MAX_WIDTH),
+                size[0], size[1], patch, chans, classes, dim,
                 intArg(args, "depth", base == null ? null : base.depth(), VitConfig.MAX_DEPTH),
-                intArg(args, "num_heads", base == null ? null : base.numHeads(), MAX_WIDTH),
+                heads,
                 args.number("mlp_ratio", base == null ? 4.0 : base.mlpRatio(), Double.MIN_VALUE, MAX_MLP_RATIO),
                 args.bool("qkv_bias", base == null || base.qkvBias()),
                 args.number("layer_norm_eps", 1e-6, Double.MIN_VALUE, MAX_EPS));

@@ -67,7 +67,7 @@ class ConfigValuesTest {
                 "\"resample\": 3, \"crop_pct\": 1e-4,"));
         assertMentions(refused(hf, "preprocessor_config.json"), "key 'crop_pct' must be a number from 0.1 to 1");
         Files.writeString(hf.resolve("preprocessor_config.json"), pre.replace("\"resample\": 3,",
-                "\"resample\": 3, \"crop_size\": 32, \"size\": 100000,").replaceAll("\"size\": \\{[^}]*},", ""));
+                "\"resample\": 3, \"crop_size\": 32, \"size\": 1000,").replaceAll("\"size\": \\{[^}]*},", ""));
         assertMentions(refused(hf, "preprocessor_config.json"), "key 'crop_size'", "from 0.1 to 1");
         // The library's own constructor bounds it too, naming the parameter.
         var e = assertThrows(IllegalArgumentException.class, () -> new DataConfig(3, 32, 32, 1e-4,
