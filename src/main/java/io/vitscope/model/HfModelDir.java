@@ -257,10 +257,8 @@ public record HfModelDir(Path dir, VitConfig config, List<String> classNames, Da
         double[] std = p.bool("do_normalize", true) ? p.perChannel("image_std", STANDARD, channels) : fill(1, channels);
         // DataConfig scales pixels by 1/255 before normalizing; another rescale_factor r (or none: r = 1) is the
         // same as mean and std divided by 255·r: (X·r − m) / s = (X/255 − m/(255r)) / (s/(255r)).
-        double r = p.bool("do_rescale", true) ? p.number("rescale_factor", 1 / 255.0) : 1.0;
-        if (!(r > 0 && Double.isFinite(r))) {
-            throw p.bad("rescale_factor", "must be positive, found " + r);
-        }
+        // Bounded so that mean and std divided by 255·r below stay finite and non-zero.
+        double r = p.bool("do_rescale", true) ? p.number("rescale_factor", 1 / 255.0, 1e-6, 1) : 1.0;
         for (int c = 0; c < channels; c++) {
             if (!Double.isFinite(mean[c])) {
                 throw p.bad("image_mean", "must hold finite numbers, found " + Arrays.toString(mean));

@@ -91,11 +91,15 @@ public record HubConfig(String architecture, VitConfig config, DataConfig dataCo
             throw args.bad("num_heads", heads + " does not divide key 'model_args.embed_dim' " + dim
                     + " (each head gets embed_dim / num_heads dimensions)");
         }
+        double mlpRatio = args.number("mlp_ratio", base == null ? 4.0 : base.mlpRatio(), Double.MIN_VALUE, MAX_MLP_RATIO);
+        if ((int) (dim * mlpRatio) < 1) {
+            throw args.bad("mlp_ratio", mlpRatio + " times key 'model_args.embed_dim' " + dim + " leaves no MLP hidden unit");
+        }
         VitConfig config = new VitConfig(
                 size[0], size[1], patch, chans, classes, dim,
                 intArg(args, "depth", base == null ? null : base.depth(), VitConfig.MAX_DEPTH),
                 heads,
-                args.number("mlp_ratio", base == null ? 4.0 : base.mlpRatio(), Double.MIN_VALUE, MAX_MLP_RATIO),
+                mlpRatio,
                 args.bool("qkv_bias", base == null || base.qkvBias()),
                 args.number("layer_norm_eps", 1e-6, Double.MIN_VALUE, MAX_EPS));
         DataConfig data = dataConfig(json.object("pretrained_cfg"), preset.map(Preset::dataConfig).orElse(null), config);
