@@ -1,12 +1,10 @@
 /**
- * The debugger of the forward pass: captures of module calls and breakpoints at named sites — NoPdb's
- * {@code capture_call}, {@code breakpoint}, {@code exec} and {@code eval} — scoped to a {@link io.vitscope.probe.Probe}
- * started on one thread.
+ * The debugger: {@code Probe} (captures and breakpoints, scoped to a thread), {@code Site}, {@code Frame},
+ * {@code Breakpoint}, {@code CallCapture}, {@code CallRecord}, {@code Target}, {@code Intervention}, and the
+ * {@code .npz} export of captures.
  *
- * <p>Uses DJL's {@code NDArray}/{@code NDManager}, {@code io.vitscope.weights} (to write {@code .npz}) and the
- * project's exception types; nothing else. It knows nothing of ViT: a module implements
- * {@link io.vitscope.probe.Probed} and declares its {@link io.vitscope.probe.Site}s; the model packages use this one,
- * never the reverse.
+ * <p>May use: {@code weights} (the {@code .npz} writer), the root's errors. Knows nothing of ViTs beyond the sites a
+ * module declares.
  *
  * <h2>Who owns a tensor that crosses the probe boundary</h2>
  *

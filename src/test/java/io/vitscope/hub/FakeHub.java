@@ -112,7 +112,8 @@ public final class FakeHub implements AutoCloseable {
             if (header.length() <= headerLength) {
                 byte[] out = bytes(size, seed);
                 java.nio.ByteBuffer.wrap(out).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(headerLength);
-                byte[] h = (header + " ".repeat(headerLength - header.length())).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+                byte[] h = (header + " ".repeat(headerLength - header.length()))
+                        .getBytes(java.nio.charset.StandardCharsets.US_ASCII);
                 System.arraycopy(h, 0, out, 8, h.length);
                 return out;
             }
