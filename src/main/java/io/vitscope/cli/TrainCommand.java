@@ -43,9 +43,14 @@ public class TrainCommand implements Callable<Integer> {
     Path data = FashionMnist.DEFAULT_DIR;
 
     @Option(names = "--out", paramLabel = "DIR",
-            description = "Where to write the model (default: models/fashion_vit under -Dvitscope.home or the working"
-                    + " directory).")
+            description = "Where to write the model (default: a new folder runs/fashion_vit-<UTC date-time> under"
+                    + " -Dvitscope.home or the working directory). A folder that holds a model already is refused"
+                    + " unless --force is given.")
     Path out;
+
+    @Option(names = "--force", description = "Replace the model in --out if it holds one (e.g. the shipped"
+            + " models/fashion_vit).")
+    boolean force;
 
     @Option(names = "--epochs", paramLabel = "N", description = "Passes over the training set (default: ${DEFAULT-VALUE}).")
     int epochs = TrainOptions.DEFAULTS.epochs();
@@ -83,6 +88,14 @@ public class TrainCommand implements Callable<Integer> {
     @Option(names = "--heads", paramLabel = "N", description = "Attention heads per block (default: ${DEFAULT-VALUE}).")
     int heads = FashionVit.CONFIG.numHeads();
 
+    @Option(names = "--mlp-ratio", paramLabel = "R",
+            description = "MLP hidden width as a multiple of the token width (default: ${DEFAULT-VALUE}).")
+    double mlpRatio = FashionVit.CONFIG.mlpRatio();
+
+    @Option(names = "--label-smoothing", paramLabel = "EPS",
+            description = "Label smoothing of the cross-entropy target, in [0, 1) (default: ${DEFAULT-VALUE}).")
+    double labelSmoothing = TrainOptions.DEFAULTS.labelSmoothing();
+
     @Option(names = "--limit", paramLabel = "N", description = "Train on the first N training images only (default: all).")
     int limit;
 
@@ -114,7 +127,7 @@ public class TrainCommand implements Callable<Integer> {
         TrainOptions options;
         try {
             options = new TrainOptions(epochs, batch, seed, lr, weightDecay, Math.min(warmup, epochs),
-                    TrainOptions.DEFAULTS.finalLrFraction(), limit, new Batches.Augment(flip, cropPad));
+                    TrainOptions.DEFAULTS.finalLrFraction(), limit, new Batches.Augment(flip, cropPad), labelSmoothing);
         } catch (IllegalArgumentException e) {
             throw new VitscopeException(e.getMessage());
         }
@@ -125,13 +138,20 @@ public class TrainCommand implements Callable<Integer> {
             Engine.getEngine("PyTorch");  // loads libtorch, whose thread setting JniUtils then changes
             JniUtils.setNumThreads(threads);
         }
-        Path outDir = out != null ? out : Home.defaultModelDir();
+        Path outDir = out != null ? out : Home.dir().resolve("runs").resolve("fashion_vit-"
+                + java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(java.time.ZoneOffset.UTC)
+                        .format(java.time.Instant.now()));
+        // Checked before hours of training, and again by the write itself.
+        if (!force && ModelDir.holdsModel(outDir)) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--out " + outDir
+                    + " holds a model already; pass --force to replace it, or choose another folder");
+        }
 
         VitConfig config;
         try {
             VitConfig d = FashionVit.CONFIG;
             config = new VitConfig(d.imgHeight(), d.imgWidth(), patchSize, d.inChans(), d.numClasses(), embedDim,
-                    d.depth(), heads, d.mlpRatio(), d.qkvBias(), d.layerNormEps());
+                    d.depth(), heads, mlpRatio, d.qkvBias(), d.layerNormEps());
         } catch (IllegalArgumentException e) {
             throw new VitscopeException(e.getMessage());
         }
@@ -145,9 +165,9 @@ public class TrainCommand implements Callable<Integer> {
                 config.depth(), config.numHeads(), config.mlpRatio(), config.numClasses());
         log.printf(Locale.ROOT, "  data: %s%n", FashionVit.DATA_CONFIG);
         log.printf(Locale.ROOT, "  AdamW lr %s (warm-up %s epochs, cosine to %s), weight decay %s, batch %d, %d epochs,"
-                        + " augment %s, seed %d%n", options.lr(), options.warmupEpochs(),
+                        + " augment %s, label smoothing %s, seed %d%n", options.lr(), options.warmupEpochs(),
                 options.lr() * options.finalLrFraction(), options.weightDecay(), options.batchSize(), options.epochs(),
-                options.augment(), options.seed());
+                options.augment(), options.labelSmoothing(), options.seed());
         log.flush();
 
         String command = "scripts/vitscope train " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
@@ -168,6 +188,7 @@ public class TrainCommand implements Callable<Integer> {
             record.put("warmup_epochs", options.warmupEpochs());
             record.put("schedule", "linear warm-up, cosine to " + options.finalLrFraction() + " x lr");
             record.put("augment", options.augment().toString());
+            record.put("label_smoothing", options.labelSmoothing());
             record.put("train_images", Math.min(train.size(), limit > 0 ? limit : train.size()));
             if (result.test() != null) {
                 record.put("test_top1", round(result.test().top1(), 4));
@@ -178,7 +199,8 @@ public class TrainCommand implements Callable<Integer> {
             record.put("epoch_test_top1", result.epochs().stream().mapToDouble(e -> round(e.testTop1(), 4)).toArray());
             record.put("command", command);
             try {
-                ModelDir.write(outDir, FashionVit.ARCHITECTURE, vit, FashionVit.DATA_CONFIG, FashionMnist.LABELS, record);
+                ModelDir.write(outDir, FashionVit.ARCHITECTURE, vit, FashionVit.DATA_CONFIG, FashionMnist.LABELS, record,
+                        force);
             } catch (IOException e) {
                 throw new VitscopeException("Cannot write the model to " + outDir + ": " + e.getMessage(), e);
             }

@@ -149,7 +149,9 @@ public final class FashionTrainer {
                         NDArray labels = scope.create(java.util.Arrays.copyOf(y, b));                   // (B)
                         try (GradientCollector collector = trainer.newGradientCollector()) {
                             NDArray logits = trainer.forward(new NDList(images)).singletonOrThrow();  // (B, K)
-                            NDArray l = trainer.getLoss().evaluate(new NDList(labels), new NDList(logits));
+                            NDArray l = options.labelSmoothing() > 0
+                                    ? smoothedCrossEntropy(logits, labels, options.labelSmoothing())
+                                    : trainer.getLoss().evaluate(new NDList(labels), new NDList(logits));
                             collector.backward(l);
                             loss = l.getFloat();
                             correct += logits.argMax(1).eq(labels).countNonzero().getLong();
@@ -200,6 +202,21 @@ public final class FashionTrainer {
             model.close();
         }
         return new Result(history, trainSeconds, lastTest);
+    }
+
+    /**
+     * timm's {@code LabelSmoothingCrossEntropy}: {@code (1 - ε) · NLL + ε · mean over classes of -log p}, averaged
+     * over the batch, with the log-probabilities from a log-softmax (never a log of a softmax, which underflows).
+     *
+     * @param logits (B, K)
+     * @param labels (B) int64 class indices
+     */
+    static NDArray smoothedCrossEntropy(NDArray logits, NDArray labels, double eps) {
+        int k = (int) logits.getShape().get(1);
+        NDArray logp = logits.logSoftmax(1);                                   // (B, K)
+        NDArray nll = logp.mul(labels.oneHot(k)).sum(new int[] {1}).neg();     // (B)
+        NDArray smooth = logp.mean(new int[] {1}).neg();                       // (B)
+        return nll.mul((float) (1 - eps)).add(smooth.mul((float) eps)).mean(); // ()
     }
 
     /** The global L2 norm of all gradients, as {@code torch.nn.utils.clip_grad_norm_} computes it. */
