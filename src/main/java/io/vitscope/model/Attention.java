@@ -58,7 +58,9 @@ public final class Attention extends VitModule {
             NDArray q = f.let("q", qkv.get(0));                              // (B, N, T, Dh)
             NDArray k = f.let("k", qkv.get(1));                              // (B, N, T, Dh)
             NDArray v = f.let("v", qkv.get(2));                              // (B, N, T, Dh)
-            NDArray attn = f.let("attn", q.matMul(k.transpose(0, 1, 3, 2)).muli(scale)); // (B, N, T, T)
+            // The scale is a tensor libtorch allocated (full), not DJL's muli(Number): that wraps a Java direct buffer
+            // the JVM frees at its next GC, while autograd keeps the scalar for the backward (see scaleOf).
+            NDArray attn = f.let("attn", q.matMul(k.transpose(0, 1, 3, 2)).muli(scaleOf(ctx, x))); // (B, N, T, T)
             attn = f.at(PRE_SOFTMAX, attn);
             attn = f.let("attn", attn.softmax(-1));                          // (B, N, T, T)
             attn = f.at(POST_SOFTMAX, attn);
@@ -68,6 +70,19 @@ public final class Attention extends VitModule {
             x = f.let("x", proj.apply(ctx, x));                              // (B, T, D)
             return f.exit(x);
         }
+    }
+
+    /**
+     * The attention scale as a 0-d float32 tensor whose storage libtorch owns. DJL's {@code mul(Number)} and
+     * {@code muli(Number)} make the scalar with {@code NDManager.create(Number)}: a tensor over a Java direct buffer
+     * ({@code from_blob}, not copied), closed as soon as the product is computed. Autograd's {@code MulBackward}
+     * saves that scalar to compute the gradient; once the buffer is unreachable the JVM's next GC frees its memory,
+     * and a backward after that reads freed memory: the gradient of every query and key was multiplied by garbage
+     * (1e-45, 8e16, NaN in {@code AttentionScaleGradientTest}), the intermittent non-finite training steps that
+     * gradient clipping and step skipping had hidden. The product is the same float32 multiplication either way.
+     */
+    private NDArray scaleOf(Ctx ctx, NDArray like) {
+        return ctx.scope().full(new Shape(), scale, like.getDataType());
     }
 
     @Override

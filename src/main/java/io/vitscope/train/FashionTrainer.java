@@ -205,18 +205,21 @@ public final class FashionTrainer {
     }
 
     /**
-     * timm's {@code LabelSmoothingCrossEntropy}: {@code (1 - ε) · NLL + ε · mean over classes of -log p}, averaged
-     * over the batch, with the log-probabilities from a log-softmax (never a log of a softmax, which underflows).
+     * timm's {@code LabelSmoothingCrossEntropy}, {@code (1 - ε) · NLL + ε · mean over classes of -log p}, averaged
+     * over the batch, written as the cross-entropy with the smoothed target {@code (1 - ε) · onehot + ε / K}, with the
+     * log-probabilities from a log-softmax (never a log of a softmax, which underflows).
+     *
+     * <p>The scalars only touch the target, which needs no gradient: DJL's {@code mul(Number)} on a tensor in the
+     * autograd graph would leave the backward a scalar in memory the JVM may free first (see {@code Attention}).
      *
      * @param logits (B, K)
      * @param labels (B) int64 class indices
      */
     static NDArray smoothedCrossEntropy(NDArray logits, NDArray labels, double eps) {
         int k = (int) logits.getShape().get(1);
-        NDArray logp = logits.logSoftmax(1);                                   // (B, K)
-        NDArray nll = logp.mul(labels.oneHot(k)).sum(new int[] {1}).neg();     // (B)
-        NDArray smooth = logp.mean(new int[] {1}).neg();                       // (B)
-        return nll.mul((float) (1 - eps)).add(smooth.mul((float) eps)).mean(); // ()
+        NDArray target = labels.oneHot(k).muli((float) (1 - eps)).addi((float) (eps / k)); // (B, K), no gradient
+        NDArray logp = logits.logSoftmax(1);                                               // (B, K)
+        return logp.mul(target).sum(new int[] {1}).neg().mean();                           // ()
     }
 
     /** The global L2 norm of all gradients, as {@code torch.nn.utils.clip_grad_norm_} computes it. */

@@ -20,7 +20,7 @@ public record TrainOptions(int epochs, int batchSize, long seed, double lr, doub
                            double finalLrFraction, int limit, Batches.Augment augment, double labelSmoothing) {
 
     public static final TrainOptions DEFAULTS =
-            new TrainOptions(10, 128, 0, 1e-3, 0.05, 1.0, 0.01, 0, new Batches.Augment(true, 0), 0.1);
+            new TrainOptions(12, 128, 0, 1e-3, 0.05, 1.0, 0.01, 0, new Batches.Augment(true, 0), 0.1);
 
     public TrainOptions {
         check(epochs > 0, "epochs must be positive, got " + epochs);
