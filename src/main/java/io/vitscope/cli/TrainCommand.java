@@ -27,7 +27,7 @@ import picocli.CommandLine.Spec;
 /** {@code vitscope train}: retrains the default Fashion-MNIST model from scratch. */
 @Command(name = "train", mixinStandardHelpOptions = true,
         description = {
-            "Train vitscope's default model (a 12-block ViT, patch 7, width 64, for 28x28 grayscale) from scratch on"
+            "Train vitscope's default model (a 12-block ViT, patch 4, width 64, for 28x28 grayscale) from scratch on"
                     + " Fashion-MNIST with AdamW and a warm-up + cosine learning-rate schedule, then write"
                     + " model.safetensors and config.json to --out.",
             "The run is reproducible: the seed fixes the initialisation, the shuffling and the augmentation"
@@ -195,6 +195,7 @@ public class TrainCommand implements Callable<Integer> {
                 record.put("test_top5", round(result.test().top5(), 4));
             }
             record.put("train_seconds", round(result.trainSeconds(), 1));
+            record.put("skipped_steps", result.epochs().stream().mapToInt(FashionTrainer.EpochStats::skippedSteps).sum());
             record.put("threads", threads != null ? threads : Runtime.getRuntime().availableProcessors());
             record.put("epoch_test_top1", result.epochs().stream().mapToDouble(e -> round(e.testTop1(), 4)).toArray());
             record.put("command", command);
