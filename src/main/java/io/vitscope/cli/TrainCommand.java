@@ -170,7 +170,12 @@ public class TrainCommand implements Callable<Integer> {
                 options.augment(), options.labelSmoothing(), options.seed());
         log.flush();
 
-        String command = "scripts/vitscope train " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
+        // The parse result's original arguments are the whole command line, "train" included when run through Main.
+        List<String> args = new java.util.ArrayList<>(spec.commandLine().getParseResult().originalArgs());
+        if (!args.isEmpty() && args.get(0).equals(spec.name())) {
+            args.remove(0);
+        }
+        String command = "scripts/vitscope train " + String.join(" ", args);
         FashionTrainer.Result result;
         try (VisionTransformer vit = new VisionTransformer(config).initializeRandom(seed)) {
             log.printf(Locale.ROOT, "  %,d parameters (%.2f MB as float32)%n", countParameters(vit),

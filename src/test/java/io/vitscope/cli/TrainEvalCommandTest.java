@@ -138,6 +138,9 @@ class TrainEvalCommandTest {
                 "Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)");
         Cli forced = Cli.run(tiny("--out", dir.toString(), "--force"));
         assertEquals(0, forced.code(), forced.err());
+        // The record names the command once, also when run through Main (it said "train train" before).
+        assertTrue(Files.readString(dir.resolve("config.json")).contains("\"scripts/vitscope train --limit 64 "),
+                Files.readString(dir.resolve("config.json")));
         assertTrue(Files.size(dir.resolve("model.safetensors")) > 3);
         assertTrue(Files.readString(dir.resolve("config.json")).contains("\"architecture\""));
     }
