@@ -2,10 +2,11 @@ package io.vitscope.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import io.vitscope.Prerequisites;
+import io.vitscope.checkpoint.Models;
 import io.vitscope.train.FashionMnist;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -35,8 +36,8 @@ class TrainEvalCommandTest {
 
     @Test
     void trainWritesAModelDirThatEvalReads() throws IOException {
-        assumeTrue(FashionMnist.isInstalled(FashionMnist.DEFAULT_DIR),
-                "Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)");
+        Prerequisites.require(FashionMnist.isInstalled(FashionMnist.DEFAULT_DIR), "Fashion-MNIST",
+                "apt-get install dataset-fashion-mnist");
         Path dir = tmp.resolve("model");
         // 12 blocks as shipped, but 16 wide and 256 images: a couple of seconds.
         Run t = run(new TrainCommand(false), "--limit", "256", "--epochs", "1", "--batch", "64", "--embed-dim", "16",
@@ -98,20 +99,20 @@ class TrainEvalCommandTest {
 
     @Test
     void trainWithoutOutWritesANewFolderNotTheShippedModel() throws IOException {
-        assumeTrue(FashionMnist.isInstalled(FashionMnist.DEFAULT_DIR),
-                "Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)");
+        Prerequisites.require(FashionMnist.isInstalled(FashionMnist.DEFAULT_DIR), "Fashion-MNIST",
+                "apt-get install dataset-fashion-mnist");
         // Issue 11 item 2: `train --epochs 1 --limit 256 --no-test -q` used to replace models/fashion_vit.
         Path shipped = fakeModel(tmp.resolve("models/fashion_vit"));
-        String was = System.getProperty(Home.PROPERTY);
-        System.setProperty(Home.PROPERTY, tmp.toString());
+        String was = System.getProperty(Models.HOME_PROPERTY);
+        System.setProperty(Models.HOME_PROPERTY, tmp.toString());
         try {
             Cli c = Cli.run(tiny());
             assertEquals(0, c.code(), c.err());
         } finally {
             if (was == null) {
-                System.clearProperty(Home.PROPERTY);
+                System.clearProperty(Models.HOME_PROPERTY);
             } else {
-                System.setProperty(Home.PROPERTY, was);
+                System.setProperty(Models.HOME_PROPERTY, was);
             }
         }
         assertUntouched(shipped);
@@ -134,8 +135,8 @@ class TrainEvalCommandTest {
         assertTrue(c.out().isEmpty(), "refused before training: " + c.out());
         assertUntouched(dir);
 
-        assumeTrue(FashionMnist.isInstalled(FashionMnist.DEFAULT_DIR),
-                "Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)");
+        Prerequisites.require(FashionMnist.isInstalled(FashionMnist.DEFAULT_DIR), "Fashion-MNIST",
+                "apt-get install dataset-fashion-mnist");
         Cli forced = Cli.run(tiny("--out", dir.toString(), "--force"));
         assertEquals(0, forced.code(), forced.err());
         // The record names the command once, also when run through Main (it said "train train" before).
@@ -148,7 +149,7 @@ class TrainEvalCommandTest {
     @Test
     void trainRejectsABadPatchSize() {
         Run t = run(new TrainCommand(false), "--patch-size", "5", "--out", tmp.toString());
-        assertEquals(1, t.code);
+        assertEquals(Main.USAGE, t.code, "a flag value the model cannot take is a usage error (was 1 before issue 10)");
         assertTrue(t.err.contains("not a multiple of the patch size 5"), t.err);
     }
 }
