@@ -144,6 +144,16 @@ public final class VisionTransformer extends VitModule implements AutoCloseable 
         return run(new Ctx(null, false, images.getManager()), images, true);
     }
 
+    /**
+     * Logits with libtorch's autograd graph kept, for gradients of an output with respect to tensors a breakpoint
+     * made require them (see {@code io.vitscope.relevance}). Grad mode is left as the calling thread has it: turn it
+     * on first. Same numbers as {@link #forward}; the result is the graph's own output (not a detached copy), owned
+     * by the images' manager — closing it frees the graph.
+     */
+    public NDArray forwardForGradients(NDArray images) {
+        return run(new Ctx(null, true, images.getManager()), images, true);
+    }
+
     /** timm's {@code forward_features}: the class token after the final norm, (B, D), owned by the images' manager. */
     public NDArray forwardFeatures(NDArray images) {
         return run(new Ctx(null, false, images.getManager()), images, false);

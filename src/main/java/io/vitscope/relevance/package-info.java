@@ -1,0 +1,11 @@
+/**
+ * Gradient relevance for ViTs and a score for any relevance map: Chefer et al.'s rule, the corrected grad-rollout,
+ * attention Grad-CAM and integrated gradients ({@link io.vitscope.relevance.Relevance}), the gradients they are made of
+ * ({@link io.vitscope.relevance.Gradients}: ∂y/∂A per block and ∂y/∂x through DJL's PyTorch autograd, taken at the
+ * probe's sites), and Chefer et al.'s perturbation test ({@link io.vitscope.relevance.Faithfulness}).
+ *
+ * <p>Results are records with {@code save(...)} and {@code plot()}. May use {@code model}, {@code probe},
+ * {@code analysis}, {@code image}, {@code plot} and {@code weights}; the commands ({@code cli}) use this package, never
+ * the other way round.
+ */
+package io.vitscope.relevance;
