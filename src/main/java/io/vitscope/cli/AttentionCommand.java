@@ -19,6 +19,9 @@ import io.vitscope.plot.Plots;
 import io.vitscope.probe.CallCapture;
 import io.vitscope.probe.CallRecord;
 import io.vitscope.probe.Probe;
+import io.vitscope.relevance.Method;
+import io.vitscope.relevance.Relevance;
+import io.vitscope.relevance.RelevanceMap;
 import io.vitscope.weights.Npy;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
@@ -29,6 +32,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -46,10 +50,48 @@ import picocli.CommandLine.Spec;
                 + "or the attention rollout through blocks 0..I (one panel).",
             "Modes: mean = per head, attn[h, :, 1:] averaged over all query rows (the NoPdb tutorial); "
                 + "cls = the class token's row attn[h, 0, 1:]; rollout = Abnar & Zuidema's rollout of the class "
-                + "token (head fusion and discard as in vit-explain)."})
+                + "token (head fusion and discard as in vit-explain).",
+            "Gradient modes (one panel, the relevance of the --target class, see docs/relevance.md): chefer = Chefer et "
+                + "al.'s rule; grad-rollout = rollout of mean_h(A*dA)+ with each block's own gradient; attn-gradcam = "
+                + "Grad-CAM on the last block's attention; integrated-gradients = IG from a zero baseline (normalised), "
+                + "Gauss-Legendre rule, summed per patch."})
 public final class AttentionCommand implements Callable<Integer> {
 
-    enum Mode { mean, cls, rollout }
+    enum Mode {
+        mean(null), cls(null), rollout(null), chefer(Method.CHEFER), grad_rollout(Method.GRAD_ROLLOUT),
+        attn_gradcam(Method.ATTN_GRADCAM), integrated_gradients(Method.INTEGRATED_GRADIENTS);
+
+        final Method method;
+
+        Mode(Method method) {
+            this.method = method;
+        }
+
+        String cliName() {
+            return name().replace('_', '-');
+        }
+
+        static String names() {
+            StringBuilder sb = new StringBuilder();
+            for (Mode m : values()) {
+                sb.append(sb.length() == 0 ? "" : ", ").append(m.cliName());
+            }
+            return sb.toString();
+        }
+    }
+
+    /** Takes the modes as written on the command line ({@code grad-rollout}). */
+    static final class ModeConverter implements ITypeConverter<Mode> {
+        @Override
+        public Mode convert(String value) {
+            for (Mode m : Mode.values()) {
+                if (m.cliName().equals(value.trim())) {
+                    return m;
+                }
+            }
+            throw new IllegalArgumentException("--mode must be one of " + Mode.names() + ", got '" + value + "'");
+        }
+    }
 
     enum FusionName { mean, max, min }
 
@@ -65,16 +107,26 @@ public final class AttentionCommand implements Callable<Integer> {
             description = "An image file, or a .npy tensor [3,H,W] / [N,3,H,W] already preprocessed (see --index).")
     Path image;
 
-    @Option(names = "--block", paramLabel = "I", required = true,
+    @Option(names = "--block", paramLabel = "I",
             description = "The block, 0-based: blocks.I (the tutorial's fifth block is 4). For rollout, the last block "
-                    + "rolled through.")
-    int block;
+                    + "rolled through. Required for mean, cls and rollout; the gradient modes use every block.")
+    Integer block;
 
     @Option(names = "--out", paramLabel = "FILE", required = true, description = "The figure, FILE.png or FILE.svg.")
     Path out;
 
-    @Option(names = "--mode", defaultValue = "mean", description = "mean, cls or rollout (default ${DEFAULT-VALUE}).")
+    @Option(names = "--mode", defaultValue = "mean", converter = ModeConverter.class,
+            description = "mean, cls, rollout, chefer, grad-rollout, attn-gradcam or integrated-gradients "
+                    + "(default ${DEFAULT-VALUE}).")
     Mode mode;
+
+    @Option(names = "--target", paramLabel = "CLASS",
+            description = "Gradient modes: the class index whose logit is explained (default: the top-1).")
+    Integer target;
+
+    @Option(names = "--ig-steps", paramLabel = "N",
+            description = "integrated-gradients: Gauss-Legendre points on the path (default 50).")
+    Integer igSteps;
 
     @Option(names = "--heads", paramLabel = "all|LIST", defaultValue = "all",
             description = "Heads to show, e.g. 0,3,5 (default ${DEFAULT-VALUE}); mean and cls only.")
@@ -84,7 +136,8 @@ public final class AttentionCommand implements Callable<Integer> {
     FusionName fusion;
 
     @Option(names = "--discard", paramLabel = "R",
-            description = "Rollout: zero this fraction of the smallest fused weights per block, in [0, 1) (default 0).")
+            description = "rollout and grad-rollout: zero this fraction of the smallest fused weights per block, in "
+                    + "[0, 1) (default 0).")
     Double discard;
 
     @Option(names = "--scale-attn-logits", paramLabel = "S",
@@ -96,7 +149,7 @@ public final class AttentionCommand implements Callable<Integer> {
 
     @Option(names = "--save-weights", paramLabel = "FILE.npy",
             description = "Also write the plotted weights as float32 [panels, grid_h, grid_w], before any display "
-                    + "normalisation.")
+                    + "normalisation (gradient modes: [1, grid_h, grid_w], integrated gradients' negatives included).")
     Path saveWeights;
 
     @Option(names = "--index", paramLabel = "B", defaultValue = "0",
@@ -123,7 +176,7 @@ public final class AttentionCommand implements Callable<Integer> {
         try (LoadedModel loaded = modelOptions.load(); NDManager manager = NDManager.newBaseManager();
              Probe probe = Probe.on(loaded.model())) {
             VitConfig cfg = loaded.config();
-            if (block < 0 || block >= cfg.depth()) {
+            if (block != null && (block < 0 || block >= cfg.depth())) {
                 throw new IllegalArgumentException("--block " + block + " is out of range: " + loaded.name() + " has "
                         + cfg.depth() + " blocks, use 0.." + (cfg.depth() - 1));
             }
@@ -133,6 +186,9 @@ public final class AttentionCommand implements Callable<Integer> {
 
             if (scale != null) {
                 LogitScaling.install(probe, scale);
+            }
+            if (mode.method != null) {
+                return gradientMode(loaded, classifier, input, stdout, fmt);
             }
             CallCapture capture = mode == Mode.rollout ? probe.captureCalls("blocks.*.attn")
                     : probe.captureCall("blocks." + block + ".attn");
@@ -190,13 +246,37 @@ public final class AttentionCommand implements Callable<Integer> {
         if (index < 0) {
             throw new IllegalArgumentException("--index must be 0 or more, got " + index);
         }
-        if (mode != Mode.rollout) {
-            if (fusion != null || discard != null) {
-                throw new IllegalArgumentException("--fusion and --discard apply to --mode rollout only");
-            }
-        } else if (!"all".equalsIgnoreCase(heads.trim())) {
-            throw new IllegalArgumentException("--heads applies to --mode mean and cls; rollout fuses all heads "
-                    + "(choose how with --fusion)");
+        boolean gradient = mode.method != null;
+        if (gradient && block != null) {
+            throw new IllegalArgumentException("--block applies to --mode mean, cls and rollout; " + mode.cliName()
+                    + " uses every block");
+        }
+        if (!gradient && block == null) {
+            throw new IllegalArgumentException("--block is required for --mode " + mode.cliName()
+                    + " (0-based, e.g. --block 4)");
+        }
+        if (!gradient && (target != null || igSteps != null)) {
+            throw new IllegalArgumentException("--target and --ig-steps apply to the gradient modes (chefer, "
+                    + "grad-rollout, attn-gradcam, integrated-gradients)");
+        }
+        if (igSteps != null && mode != Mode.integrated_gradients) {
+            throw new IllegalArgumentException("--ig-steps applies to --mode integrated-gradients only");
+        }
+        if (igSteps != null && (igSteps < 1 || igSteps > 1000)) {
+            throw new IllegalArgumentException("--ig-steps must be in 1..1000, got " + igSteps);
+        }
+        if (target != null && target < 0) {
+            throw new IllegalArgumentException("--target must be a class index (0 or more), got " + target);
+        }
+        if (fusion != null && mode != Mode.rollout) {
+            throw new IllegalArgumentException("--fusion applies to --mode rollout only");
+        }
+        if (discard != null && mode != Mode.rollout && mode != Mode.grad_rollout) {
+            throw new IllegalArgumentException("--discard applies to --mode rollout and grad-rollout only");
+        }
+        if ((mode == Mode.rollout || gradient) && !"all".equalsIgnoreCase(heads.trim())) {
+            throw new IllegalArgumentException("--heads applies to --mode mean and cls; " + mode.cliName()
+                    + " uses all heads" + (mode == Mode.rollout ? " (choose how with --fusion)" : ""));
         }
         if (discard != null && !(discard >= 0 && discard < 1)) {
             throw new IllegalArgumentException("--discard must be in [0, 1), got " + discard);
@@ -266,10 +346,49 @@ public final class AttentionCommand implements Callable<Integer> {
             case cls -> "blocks." + block + ".attn, class token's row";
             case rollout -> "rollout through blocks 0–" + block + " (" + fusion().name().toLowerCase(Locale.ROOT)
                     + " fusion" + (discard != null && discard > 0 ? ", discard " + number(discard) : "") + ")";
+            default -> throw new IllegalStateException("gradient modes have their own title");
         };
         String scaled = scale == null ? "" : ", attention logits × " + number(scale);
         return Path.of(input.source()).getFileName() + " — " + loaded.name() + " — " + what + " — top-1: "
                 + top1.label() + " (" + String.format(Locale.ROOT, "%.3f", top1.probability()) + scaled + ")";
+    }
+
+    /** A gradient mode: one relevance map of the target class, plotted as one panel. */
+    private int gradientMode(LoadedModel loaded, Classifier classifier, Input input, PrintWriter stdout,
+                             Plots.Format fmt) {
+        VitConfig cfg = loaded.config();
+        if (target != null && target >= cfg.numClasses()) {
+            throw new IllegalArgumentException("--target " + target + " is out of range: " + loaded.name() + " has "
+                    + cfg.numClasses() + " classes, use 0.." + (cfg.numClasses() - 1));
+        }
+        int t = target == null ? Relevance.TOP1 : target;
+        RelevanceMap map = switch (mode) {
+            case grad_rollout -> Relevance.gradRollout(loaded.model(), input.tensor(), t, discard == null ? 0 : discard);
+            case integrated_gradients -> Relevance.integratedGradients(loaded.model(), input.tensor(), t,
+                    igSteps == null ? Relevance.IG_STEPS : igSteps);
+            default -> Relevance.of(mode.method, loaded.model(), input.tensor(), t);
+        };
+        if (saveWeights != null) {
+            map.save(saveWeights);
+        }
+        String label = loaded.labels().get(map.target());
+        BufferedImage shown = AttentionPlots.forDisplay(classifier.transform().denormalize(input.tensor()));
+        String what = mode.cliName() + (discard != null && discard > 0 ? " (discard " + number(discard) + ")" : "")
+                + (scale == null ? "" : ", attention logits × " + number(scale));
+        String title = Path.of(input.source()).getFileName() + " — " + loaded.name() + " — " + what + " — class "
+                + label + " (logit " + String.format(Locale.ROOT, "%.3f", map.logit()) + ")";
+        Plots.save(map.plot(shown, title), out, fmt, width, 0);
+        stdout.println("Wrote " + out + " (" + mode.cliName() + " of class " + map.target() + " " + label + ", "
+                + describe(1, cfg.gridHeight(), cfg.gridWidth()) + ")");
+        if (mode == Mode.integrated_gradients) {
+            stdout.printf(Locale.ROOT, "completeness gap: sum IG - (y(x) - y(x')) = %.4g (y(x) = %.4g)%n",
+                    map.completenessGap(), map.logit());
+        }
+        if (saveWeights != null) {
+            stdout.println("Wrote " + saveWeights + " [1, " + cfg.gridHeight() + ", " + cfg.gridWidth() + "]");
+        }
+        stdout.flush();
+        return Main.OK;
     }
 
     /** 3 not 3.0, 0.5 as 0.5. */
