@@ -21,6 +21,10 @@ public final class Relevance {
 
     /** Explain the image's top-1 class. */
     public static final int TOP1 = -1;
+    /** Every method but the random baseline, in {@link Method}'s order. */
+    public static final List<Method> ALL = List.of(Method.CHEFER, Method.GRAD_ROLLOUT, Method.ATTN_GRADCAM,
+            Method.INTEGRATED_GRADIENTS, Method.ROLLOUT, Method.MEAN, Method.CLS);
+
     /** Integrated gradients' default number of Gauss–Legendre points. */
     public static final int IG_STEPS = 50;
     /** Activation memory the integrated-gradients batches may hold for their backward passes. */
@@ -160,6 +164,28 @@ public final class Relevance {
             out.add(rule(method, g.image(b)));
         }
         return out;
+    }
+
+    /**
+     * Several methods' maps of one image, the attention methods from one backward pass.
+     *
+     * @param target a class index or {@link #TOP1}
+     */
+    public static Comparison compare(VisionTransformer model, float[] image, int target, List<Method> methods) {
+        VitConfig c = model.config();
+        Gradients.AttentionGradients g = null;
+        List<RelevanceMap> maps = new ArrayList<>();
+        for (Method m : methods) {
+            if (m == Method.INTEGRATED_GRADIENTS || m == Method.RANDOM) {
+                maps.add(of(m, model, image, g == null ? target : g.target()));
+                continue;
+            }
+            if (g == null) {
+                g = attentionGradients(model, image, target);
+            }
+            maps.add(map(m, model, g, rule(m, g)));
+        }
+        return new Comparison(maps);
     }
 
     /** One image's attention and ∂y/∂A per block. */
