@@ -111,8 +111,7 @@ public final class FaithfulnessCommand implements Callable<Integer> {
             long t0 = System.nanoTime();
             FaithfulnessResult r;
             try (TerminalBar bar = TerminalBar.onTerminal(stderr, "faithfulness", n, "images")) {
-                r = Faithfulness.run(loaded.model(), loaded.dataConfig(), n, i -> sources.get(i).get(), options,
-                        bar::stepTo);
+                r = Faithfulness.run(loaded, n, i -> sources.get(i).get(), options, bar::stepTo);
             }
             double seconds = (System.nanoTime() - t0) / 1e9;
             r.save(out);

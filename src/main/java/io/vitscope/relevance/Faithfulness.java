@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import io.vitscope.model.DataConfig;
+import io.vitscope.model.LoadedModel;
 import io.vitscope.model.VisionTransformer;
 import io.vitscope.model.VitConfig;
 import java.util.ArrayList;
@@ -69,6 +70,17 @@ public final class Faithfulness {
      */
     public static FaithfulnessResult run(VisionTransformer model, DataConfig data, int count, IntFunction<float[]> images,
                                          Options options, IntConsumer progress) {
+        return run(model, data, modelName(model.config()), count, images, options, progress);
+    }
+
+    /** {@link #run(VisionTransformer, DataConfig, int, IntFunction, Options, IntConsumer)} on a loaded model. */
+    public static FaithfulnessResult run(LoadedModel loaded, int count, IntFunction<float[]> images, Options options,
+                                         IntConsumer progress) {
+        return run(loaded.model(), loaded.dataConfig(), loaded.name(), count, images, options, progress);
+    }
+
+    private static FaithfulnessResult run(VisionTransformer model, DataConfig data, String name, int count,
+                                          IntFunction<float[]> images, Options options, IntConsumer progress) {
         VitConfig c = model.config();
         if (count < 1) {
             throw new IllegalArgumentException("images: the test needs at least one image, got none");
@@ -96,7 +108,7 @@ public final class Faithfulness {
                 progress.accept(from + n);
             }
         }
-        return counter.result(modelName(c));
+        return counter.result(name);
     }
 
     /**

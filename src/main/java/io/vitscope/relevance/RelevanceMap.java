@@ -71,7 +71,7 @@ public record RelevanceMap(Method method, int target, float logit, int gridHeigh
     }
 
     String panelTitle() {
-        return method == Method.INTEGRATED_GRADIENTS ? method.cliName() + " (positive part)" : method.cliName();
+        return method == Method.INTEGRATED_GRADIENTS ? "IG, positive part" : method.cliName();
     }
 
     @Override
