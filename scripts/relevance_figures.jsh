@@ -1,5 +1,6 @@
 // The figures and timings of docs/relevance.md: every relevance method on the Fashion-MNIST demo images with the
-// embedded model, and on a photo with a ViT-B/16 checkpoint (if $VITSCOPE_B16 names one) with the time of each map.
+// embedded model; with $VITSCOPE_B16 naming a ViT-B/16 checkpoint, the time of each map on a photo (methods in
+// $VITSCOPE_B16_METHODS, default all four gradient methods) and, with VITSCOPE_B16_FIGURE=1, its figure.
 // Run from the project root after `mvn -q compile`:
 //   jshell -R-Xmx3g --class-path "target/classes:$(cat target/classpath.txt)" scripts/relevance_figures.jsh
 import io.vitscope.experiment.Classifier;
@@ -34,7 +35,7 @@ void figures(LoadedModel loaded, List<String> files, String prefix) {
     }
 }
 
-try (LoadedModel fashion = Models.loadDefault()) {
+if (System.getenv("VITSCOPE_SKIP_FASHION") == null) try (LoadedModel fashion = Models.loadDefault()) {
     figures(fashion, List.of("images/fashion/fashion_0_ankle_boot.png", "images/fashion/fashion_1_pullover.png",
             "images/fashion/fashion_8_sandal.png", "images/fashion/fashion_18_bag.png"), "relevance_");
 }
@@ -45,7 +46,10 @@ if (b16 != null) {
         Classifier classifier = new Classifier(vit);
         float[] x = classifier.read(Path.of("images/photos/chelsea.jpg")).get(0).tensor();
         Relevance.chefer(vit.model(), x, Relevance.TOP1);                      // warm-up: engine and first backward
-        for (Method m : List.of(Method.CHEFER, Method.GRAD_ROLLOUT, Method.ATTN_GRADCAM, Method.INTEGRATED_GRADIENTS)) {
+        String names = System.getenv().getOrDefault("VITSCOPE_B16_METHODS",
+                "chefer,grad-rollout,attn-gradcam,integrated-gradients");
+        for (String name : names.split(",")) {
+            Method m = Method.parse(name);
             long t0 = System.nanoTime();
             RelevanceMap map = Relevance.of(m, vit.model(), x, Relevance.TOP1);
             System.out.printf("ViT-B/16 %-22s %7.2f s  %s%n", m.cliName(), (System.nanoTime() - t0) / 1e9, map);
@@ -56,7 +60,9 @@ if (b16 != null) {
             logits = vit.model().forward(mgr.create(x, new ai.djl.ndarray.types.Shape(1, 3, 224, 224))).toFloatArray();
         }
         System.out.printf("ViT-B/16 forward alone          %7.2f s%n", (System.nanoTime() - t0) / 1e9);
-        figures(vit, List.of("images/photos/chelsea.jpg"), "relevance_b16_random_");
+        if ("1".equals(System.getenv("VITSCOPE_B16_FIGURE"))) {
+            figures(vit, List.of("images/photos/chelsea.jpg"), "relevance_b16_random_");
+        }
     }
 }
 /exit

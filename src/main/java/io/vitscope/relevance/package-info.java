@@ -5,7 +5,7 @@
  * probe's sites), and Chefer et al.'s perturbation test ({@link io.vitscope.relevance.Faithfulness}).
  *
  * <p>Results are records with {@code save(...)} and {@code plot()}. May use {@code model}, {@code probe},
- * {@code analysis}, {@code image}, {@code plot} and {@code weights}; the commands ({@code cli}) use this package, never
- * the other way round.
+ * {@code analysis}, {@code plot} and {@code weights} (and DJL's PyTorch engine for the backward pass); the commands
+ * ({@code cli}) use this package, never the other way round.
  */
 package io.vitscope.relevance;
