@@ -120,8 +120,8 @@ class TrainingStepSoakTest {
                     }
                 }
             }
-            System.out.printf("%d training steps on one batch: %d bad, %.0f ms each%n", steps, failures.size(),
-                    (System.nanoTime() - t0) / 1e6 / steps);
+            System.out.printf("%d training steps on one batch: %d bad, %.0f ms each; MKL fast path: %s%n", steps,
+                    failures.size(), (System.nanoTime() - t0) / 1e6 / steps, io.vitscope.model.MklFastPath.status());
             assertEquals(List.of(), failures);
         }
     }
