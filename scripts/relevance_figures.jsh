@@ -3,10 +3,10 @@
 // $VITSCOPE_B16_METHODS, default all four gradient methods) and, with VITSCOPE_B16_FIGURE=1, its figure.
 // Run from the project root after `mvn -q compile`:
 //   jshell -R-Xmx3g --class-path "target/classes:$(cat target/classpath.txt)" scripts/relevance_figures.jsh
-import io.vitscope.experiment.Classifier;
-import io.vitscope.experiment.Input;
-import io.vitscope.model.LoadedModel;
-import io.vitscope.model.Models;
+import io.vitscope.checkpoint.LoadedModel;
+import io.vitscope.checkpoint.Models;
+import io.vitscope.predict.Classifier;
+import io.vitscope.predict.Input;
 import io.vitscope.plot.AttentionPlots;
 import io.vitscope.plot.Plots;
 import io.vitscope.relevance.*;

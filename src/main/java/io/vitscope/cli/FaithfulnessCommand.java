@@ -2,11 +2,11 @@ package io.vitscope.cli;
 
 import ai.djl.engine.Engine;
 import ai.djl.pytorch.jni.JniUtils;
-import io.vitscope.experiment.Classifier;
-import io.vitscope.experiment.Input;
-import io.vitscope.experiment.Inputs;
+import io.vitscope.checkpoint.LoadedModel;
 import io.vitscope.image.Image8;
-import io.vitscope.model.LoadedModel;
+import io.vitscope.predict.Classifier;
+import io.vitscope.predict.Input;
+import io.vitscope.predict.Inputs;
 import io.vitscope.relevance.Faithfulness;
 import io.vitscope.relevance.FaithfulnessResult;
 import io.vitscope.relevance.Method;
@@ -81,25 +81,25 @@ public final class FaithfulnessCommand implements Callable<Integer> {
             try {
                 chosen.add(Method.parse(m));
             } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("--methods: " + e.getMessage());
+                throw new BadValue(spec, "--methods: " + e.getMessage());
             }
         }
         Faithfulness.Options options;
         try {
             options = new Faithfulness.Options(chosen, seed);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("--" + e.getMessage());
+            throw new BadValue(spec, "--" + e.getMessage());
         }
         if (limit < 0) {
-            throw new IllegalArgumentException("--limit must be 0 (all) or more, got " + limit);
+            throw new BadValue(spec, "--limit must be 0 (all) or more, got " + limit);
         }
         if ((idx == null) == images.isEmpty()) {
-            throw new IllegalArgumentException(idx == null ? "name the images (files, folders or .npy) or pass --idx FILE"
+            throw new BadValue(spec, idx == null ? "name the images (files, folders or .npy) or pass --idx FILE"
                     : "pass either IMAGE arguments or --idx, not both");
         }
         if (threads != null) {
             if (threads < 1) {
-                throw new IllegalArgumentException("--threads must be at least 1, got " + threads);
+                throw new BadValue(spec, "--threads must be at least 1, got " + threads);
             }
             Engine.getEngine("PyTorch");
             JniUtils.setNumThreads(threads);

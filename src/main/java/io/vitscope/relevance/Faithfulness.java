@@ -3,8 +3,9 @@ package io.vitscope.relevance;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import io.vitscope.model.DataConfig;
-import io.vitscope.model.LoadedModel;
+import io.vitscope.InvalidArgumentException;
+import io.vitscope.checkpoint.LoadedModel;
+import io.vitscope.image.DataConfig;
 import io.vitscope.model.VisionTransformer;
 import io.vitscope.model.VitConfig;
 import java.util.ArrayList;
@@ -49,10 +50,10 @@ public final class Faithfulness {
     public record Options(List<Method> methods, long seed) {
         public Options {
             if (methods == null || methods.isEmpty()) {
-                throw new IllegalArgumentException("methods: name at least one, from " + Method.names());
+                throw new InvalidArgumentException("methods", "methods: name at least one, from " + Method.names());
             }
             if (methods.stream().distinct().count() != methods.size()) {
-                throw new IllegalArgumentException("methods: " + methods + " names a method twice");
+                throw new InvalidArgumentException("methods", "methods: " + methods + " names a method twice");
             }
             methods = List.copyOf(methods);
         }
@@ -83,7 +84,7 @@ public final class Faithfulness {
                                           IntFunction<float[]> images, Options options, IntConsumer progress) {
         VitConfig c = model.config();
         if (count < 1) {
-            throw new IllegalArgumentException("images: the test needs at least one image, got none");
+            throw new InvalidArgumentException("images", "images: the test needs at least one image, got none");
         }
         if (data.inChans() != c.inChans() || data.height() != c.imgHeight() || data.width() != c.imgWidth()) {
             throw new IllegalArgumentException("data config " + data + " does not describe the model's "

@@ -1,5 +1,7 @@
 package io.vitscope.relevance;
 
+import io.vitscope.InvalidArgumentException;
+
 /**
  * The n-point Gauss–Legendre rule on [0, 1]: exact for polynomials of degree 2n − 1. Nodes are the roots of the
  * Legendre polynomial P_n found by Newton's method from Tricomi's initial guesses cos(π(i − ¼)/(n + ½)), weights
@@ -13,7 +15,7 @@ public record GaussLegendre(double[] nodes, double[] weights) {
 
     public static GaussLegendre of(int n) {
         if (n < 1 || n > 1000) {
-            throw new IllegalArgumentException("steps must be in 1..1000, got " + n);
+            throw new InvalidArgumentException("steps", "steps must be in 1..1000, got " + n);
         }
         double[] x = new double[n];
         double[] w = new double[n];

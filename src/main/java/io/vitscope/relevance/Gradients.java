@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
+import io.vitscope.InvalidArgumentException;
 import io.vitscope.model.Attention;
 import io.vitscope.model.PatchEmbed;
 import io.vitscope.model.VisionTransformer;
@@ -100,7 +101,7 @@ public final class Gradients {
         }
         for (int t : targets) {
             if (t >= c.numClasses()) {
-                throw new IllegalArgumentException("target " + t + " is out of range: the model has " + c.numClasses()
+                throw new InvalidArgumentException("target", "target " + t + " is out of range: the model has " + c.numClasses()
                         + " classes, use 0.." + (c.numClasses() - 1) + " (or -1 for the top-1)");
             }
         }

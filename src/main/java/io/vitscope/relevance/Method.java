@@ -1,5 +1,6 @@
 package io.vitscope.relevance;
 
+import io.vitscope.InvalidArgumentException;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.stream.Collectors;
@@ -52,7 +53,7 @@ public enum Method {
                 return m;
             }
         }
-        throw new IllegalArgumentException("unknown relevance method '" + name + "'; valid: " + names());
+        throw new InvalidArgumentException("method", "unknown relevance method '" + name + "'; valid: " + names());
     }
 
     /** Every name, comma-separated. */

@@ -3,6 +3,7 @@ package io.vitscope.relevance;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import io.vitscope.InvalidArgumentException;
 import io.vitscope.model.VisionTransformer;
 import io.vitscope.model.VitConfig;
 import java.util.ArrayList;
@@ -243,7 +244,7 @@ public final class Relevance {
     static void requireImage(VitConfig c, float[] image) {
         long want = (long) c.inChans() * c.imgHeight() * c.imgWidth();
         if (image == null || image.length != want) {
-            throw new IllegalArgumentException("image must hold C*H*W = " + c.inChans() + "*" + c.imgHeight() + "*"
+            throw new InvalidArgumentException("image", "image must hold C*H*W = " + c.inChans() + "*" + c.imgHeight() + "*"
                     + c.imgWidth() + " = " + want + " normalised values, got " + (image == null ? "null" : image.length));
         }
     }

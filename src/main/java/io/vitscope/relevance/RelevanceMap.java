@@ -1,7 +1,7 @@
 package io.vitscope.relevance;
 
 import io.vitscope.VitscopeException;
-import io.vitscope.analysis.Attention;
+import io.vitscope.analysis.AttentionMaps;
 import io.vitscope.plot.AttentionGrid;
 import io.vitscope.weights.Npy;
 import java.awt.image.BufferedImage;
@@ -34,7 +34,7 @@ public record RelevanceMap(Method method, int target, float logit, int gridHeigh
 
     /** The map on the patch grid, (G_h, G_w). */
     public float[][] grid() {
-        return Attention.toGrid(values, gridHeight, gridWidth);
+        return AttentionMaps.toGrid(values, gridHeight, gridWidth);
     }
 
     /** Writes the raw values as float32 {@code [1, G_h, G_w]} .npy. */

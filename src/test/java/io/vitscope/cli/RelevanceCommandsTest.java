@@ -25,10 +25,11 @@ import org.junit.jupiter.params.provider.CsvSource;
 class RelevanceCommandsTest {
 
     /**
-     * The commands load the Hugging Face copy of the tiny model, whose LayerNorm eps is 1e-12 where the PyTorch
-     * reference used 1e-6 (see AttentionCommandTest): a relative change of at most ~1e-6/var ≈ 1e-5 in each normalised
-     * value, carried through ≤ 9 products into the gradients. 1e-3 of the map's largest magnitude covers it with room
-     * and stays far below a real error (a wrong block or head moves the map by 1e-1 of its scale). Integrated gradients'
+     * The commands load the goldens' own model (a timm hub folder of tiny/timm.safetensors, {@link
+     * Golden#tinyTimmHubFolder}), so what remains is float32 rounding in the forward and backward passes: ≤ 9 products
+     * and sums of a few dozen terms per block, each relative error a few u = 2^-24, well under 1e-4 of the map's
+     * largest magnitude. 1e-3 of it (kept from the earlier eps-mismatch bound, which covered the eps change as well)
+     * stays far below a real error (a wrong block or head moves the map by 1e-1 of its scale). Integrated gradients'
      * terms cancel, so there the scale is the per-patch sum of their magnitudes ({@code ig_abs.npy}).
      */
     static final double REL = 1e-3;
@@ -39,7 +40,8 @@ class RelevanceCommandsTest {
     final CommandRunner cli = new CommandRunner();
 
     int run(Object command, String... args) {
-        String[] all = AttentionCommandTest.concat(new String[] {"--weights", AttentionCommandTest.HF}, args);
+        String[] all = AttentionCommandTest.concat(new String[] {"--weights",
+            Golden.tinyTimmHubFolder(dir.resolve("model")).toString()}, args);
         return cli.run(command, all);
     }
 

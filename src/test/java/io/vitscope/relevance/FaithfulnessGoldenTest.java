@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.vitscope.Golden;
-import io.vitscope.model.DataConfig;
+import io.vitscope.image.DataConfig;
 import io.vitscope.model.VisionTransformer;
 import io.vitscope.model.VitConfig;
 import io.vitscope.weights.NpyArray;

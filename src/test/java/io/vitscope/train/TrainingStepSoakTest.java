@@ -12,11 +12,11 @@ import ai.djl.nn.Parameter;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.loss.Loss;
-import io.vitscope.experiment.Classifier;
+import io.vitscope.checkpoint.LoadedModel;
+import io.vitscope.checkpoint.Models;
 import io.vitscope.image.Image8;
 import io.vitscope.model.Attention;
-import io.vitscope.model.LoadedModel;
-import io.vitscope.model.Models;
+import io.vitscope.predict.Classifier;
 import io.vitscope.probe.Probe;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -121,7 +121,7 @@ class TrainingStepSoakTest {
                 }
             }
             System.out.printf("%d training steps on one batch: %d bad, %.0f ms each; MKL fast path: %s%n", steps,
-                    failures.size(), (System.nanoTime() - t0) / 1e6 / steps, io.vitscope.model.MklFastPath.status());
+                    failures.size(), (System.nanoTime() - t0) / 1e6 / steps, io.vitscope.engine.MklFastPath.status());
             assertEquals(List.of(), failures);
         }
     }
