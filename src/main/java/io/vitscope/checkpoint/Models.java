@@ -216,8 +216,18 @@ public final class Models {
         } catch (IOException e) {
             throw new InvalidInputException(file, "cannot read the labels file (" + e.getMessage() + ")");
         }
+        lines = new ArrayList<>(lines);
+        if (!lines.isEmpty() && lines.get(0).startsWith("\uFEFF")) {
+            lines.set(0, lines.get(0).substring(1));      // a UTF-8 BOM (Windows editors write one), not the label
+        }
         while (!lines.isEmpty() && lines.get(lines.size() - 1).isBlank()) {
             lines.remove(lines.size() - 1);
+        }
+        for (int i = 0; i < lines.size(); i++) {
+            if (lines.get(i).isBlank()) {
+                throw new InvalidInputException(file, "line " + (i + 1) + " is blank: every class needs a name (one"
+                        + " per line, in class-index order; blank lines are allowed only at the end)");
+            }
         }
         if (lines.size() != numClasses) {
             throw new InvalidInputException(file, "the labels file has " + lines.size() + " lines but the model has "
