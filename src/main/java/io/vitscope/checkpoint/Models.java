@@ -146,9 +146,13 @@ public final class Models {
      * there yet (training writes it): {@code -Dvitscope.home}, else the working directory.
      */
     public static Path projectModelDir() {
+        return home().resolve("models").resolve(DEFAULT_MODEL);
+    }
+
+    /** vitscope's home, the project folder: {@code -Dvitscope.home}, else the working directory; absolute. */
+    public static Path home() {
         String home = System.getProperty(HOME_PROPERTY);
-        return Path.of(home != null && !home.isBlank() ? home : "").toAbsolutePath().resolve("models")
-                .resolve(DEFAULT_MODEL);
+        return Path.of(home != null && !home.isBlank() ? home : "").toAbsolutePath();
     }
 
     /** The embedded model's folder as {@link #loadDefault()} finds it. */
