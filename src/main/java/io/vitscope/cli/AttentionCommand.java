@@ -6,11 +6,14 @@ import io.vitscope.plot.AttentionFigure;
 import io.vitscope.plot.Plots;
 import io.vitscope.predict.Classifier;
 import io.vitscope.predict.Input;
+import io.vitscope.relevance.Method;
+import io.vitscope.relevance.RelevanceFigure;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -27,10 +30,48 @@ import picocli.CommandLine.Spec;
                 + "or the attention rollout through blocks 0..I (one panel).",
             "Modes: mean = per head, attn[h, :, 1:] averaged over all query rows (the NoPdb tutorial); "
                 + "cls = the class token's row attn[h, 0, 1:]; rollout = Abnar & Zuidema's rollout of the class "
-                + "token (head fusion and discard as in vit-explain)."})
+                + "token (head fusion and discard as in vit-explain).",
+            "Gradient modes (one panel, the relevance of the --target class, see docs/relevance.md): chefer = Chefer et "
+                + "al.'s rule; grad-rollout = rollout of mean_h(A*dA)+ with each block's own gradient; attn-gradcam = "
+                + "Grad-CAM on the last block's attention; integrated-gradients = IG from a zero baseline (normalised), "
+                + "Gauss-Legendre rule, summed per patch."})
 public final class AttentionCommand implements Callable<Integer> {
 
-    enum Mode { mean, cls, rollout }
+    enum Mode {
+        mean(null), cls(null), rollout(null), chefer(Method.CHEFER), grad_rollout(Method.GRAD_ROLLOUT),
+        attn_gradcam(Method.ATTN_GRADCAM), integrated_gradients(Method.INTEGRATED_GRADIENTS);
+
+        final Method method;
+
+        Mode(Method method) {
+            this.method = method;
+        }
+
+        String cliName() {
+            return name().replace('_', '-');
+        }
+
+        static String names() {
+            StringBuilder sb = new StringBuilder();
+            for (Mode m : values()) {
+                sb.append(sb.length() == 0 ? "" : ", ").append(m.cliName());
+            }
+            return sb.toString();
+        }
+    }
+
+    /** Takes the modes as written on the command line ({@code grad-rollout}). */
+    static final class ModeConverter implements ITypeConverter<Mode> {
+        @Override
+        public Mode convert(String value) {
+            for (Mode m : Mode.values()) {
+                if (m.cliName().equals(value.trim())) {
+                    return m;
+                }
+            }
+            throw new IllegalArgumentException("--mode must be one of " + Mode.names() + ", got '" + value + "'");
+        }
+    }
 
     enum FusionName { mean, max, min }
 
@@ -55,16 +96,26 @@ public final class AttentionCommand implements Callable<Integer> {
             description = "An image file, or a .npy tensor [3,H,W] / [N,3,H,W] already preprocessed (see --index).")
     Path image;
 
-    @Option(names = "--block", paramLabel = "I", required = true,
+    @Option(names = "--block", paramLabel = "I",
             description = "The block, 0-based: blocks.I (the tutorial's fifth block is 4). For rollout, the last block "
-                    + "rolled through.")
-    int block;
+                    + "rolled through. Required for mean, cls and rollout; the gradient modes use every block.")
+    Integer block;
 
     @Option(names = "--out", paramLabel = "FILE", required = true, description = "The figure, FILE.png or FILE.svg.")
     Path out;
 
-    @Option(names = "--mode", defaultValue = "mean", description = "mean, cls or rollout (default ${DEFAULT-VALUE}).")
+    @Option(names = "--mode", defaultValue = "mean", converter = ModeConverter.class,
+            description = "mean, cls, rollout, chefer, grad-rollout, attn-gradcam or integrated-gradients "
+                    + "(default ${DEFAULT-VALUE}).")
     Mode mode;
+
+    @Option(names = "--target", paramLabel = "CLASS",
+            description = "Gradient modes: the class index whose logit is explained (default: the top-1).")
+    Integer target;
+
+    @Option(names = "--ig-steps", paramLabel = "N",
+            description = "integrated-gradients: Gauss-Legendre points on the path (default 50).")
+    Integer igSteps;
 
     @Option(names = "--heads", paramLabel = "all|LIST", defaultValue = "all",
             description = "Heads to show, e.g. 0,3,5 (default ${DEFAULT-VALUE}); mean and cls only.")
@@ -74,7 +125,8 @@ public final class AttentionCommand implements Callable<Integer> {
     FusionName fusion;
 
     @Option(names = "--discard", paramLabel = "R",
-            description = "Rollout: zero this fraction of the smallest fused weights per block, in [0, 1) (default 0).")
+            description = "rollout and grad-rollout: zero this fraction of the smallest fused weights per block, in "
+                    + "[0, 1) (default 0).")
     Double discard;
 
     @Option(names = "--format", description = "png or svg (default: from the --out extension).")
@@ -82,7 +134,7 @@ public final class AttentionCommand implements Callable<Integer> {
 
     @Option(names = "--save-weights", paramLabel = "FILE.npy",
             description = "Also write the plotted weights as float32 [panels, grid_h, grid_w], before any display "
-                    + "normalisation.")
+                    + "normalisation (gradient modes: [1, grid_h, grid_w], integrated gradients' negatives included).")
     Path saveWeights;
 
     @Option(names = "--columns", paramLabel = "N", defaultValue = "4",
@@ -99,6 +151,9 @@ public final class AttentionCommand implements Callable<Integer> {
         Plots.Format fmt = checkOptions();
         int[] headList = parseHeads();
         PrintWriter stdout = spec.commandLine().getOut();
+        if (mode.method != null) {
+            return relevance(stdout, fmt);
+        }
         AttentionFigure figure;
         try (LoadedModel loaded = modelOptions.load()) {
             Classifier classifier = new Classifier(loaded);
@@ -129,14 +184,64 @@ public final class AttentionCommand implements Callable<Integer> {
         return Main.OK;
     }
 
+    /** A gradient mode: {@link RelevanceFigure}'s one-panel map of the target class. */
+    private int relevance(PrintWriter stdout, Plots.Format fmt) {
+        RelevanceFigure figure;
+        try (LoadedModel loaded = modelOptions.load()) {
+            Classifier classifier = new Classifier(loaded);
+            Input input = index.pick(classifier.read(image), image);
+            RelevanceFigure.Builder request = RelevanceFigure.request(classifier, input, mode.method)
+                    .optIntervention(scale.intervention());
+            if (target != null) {
+                request.optTarget(target);
+            }
+            if (discard != null) {
+                request.optDiscard(discard);
+            }
+            if (igSteps != null) {
+                request.optSteps(igSteps);
+            }
+            figure = request.draw();
+        }
+        if (saveWeights != null) {
+            figure.saveWeights(saveWeights);
+        }
+        figure.save(out, fmt, size.width);
+        stdout.println("Wrote " + out + " (" + figure.describe() + ")");
+        if (mode == Mode.integrated_gradients) {
+            stdout.printf(Locale.ROOT, "completeness gap: sum IG - (y(x) - y(x')) = %.4g (y(x) = %.4g)%n",
+                    figure.map().completenessGap(), figure.map().logit());
+        }
+        if (saveWeights != null) {
+            stdout.println("Wrote " + saveWeights + " [1, " + figure.map().gridHeight() + ", "
+                    + figure.map().gridWidth() + "]");
+        }
+        stdout.flush();
+        return Main.OK;
+    }
+
     /** Checks what can be checked before the model loads; returns the output format. */
     private Plots.Format checkOptions() {
         BadValue.check(columns >= 1, spec, "--columns must be at least 1, got " + columns);
-        if (mode != Mode.rollout) {
-            BadValue.check(fusion == null && discard == null, spec, "--fusion and --discard apply to --mode rollout only");
-        } else {
+        boolean gradient = mode.method != null;
+        BadValue.check(!gradient || block == null, spec, "--block applies to --mode mean, cls and rollout; "
+                + mode.cliName() + " uses every block");
+        BadValue.check(gradient || block != null, spec, "--block is required for --mode " + mode.cliName()
+                + " (0-based, e.g. --block 4)");
+        BadValue.check(gradient || (target == null && igSteps == null), spec, "--target and --ig-steps apply to the "
+                + "gradient modes (chefer, grad-rollout, attn-gradcam, integrated-gradients)");
+        BadValue.check(igSteps == null || mode == Mode.integrated_gradients, spec,
+                "--ig-steps applies to --mode integrated-gradients only");
+        BadValue.check(igSteps == null || (igSteps >= 1 && igSteps <= 1000), spec,
+                "--ig-steps must be in 1..1000, got " + igSteps);
+        BadValue.check(target == null || target >= 0, spec,
+                "--target must be a class index (0 or more), got " + target);
+        BadValue.check(fusion == null || mode == Mode.rollout, spec, "--fusion applies to --mode rollout only");
+        BadValue.check(discard == null || mode == Mode.rollout || mode == Mode.grad_rollout, spec,
+                "--discard applies to --mode rollout and grad-rollout only");
+        if (mode == Mode.rollout || gradient) {
             BadValue.check("all".equalsIgnoreCase(heads.trim()), spec, "--heads applies to --mode mean and cls; "
-                    + "rollout fuses all heads (choose how with --fusion)");
+                    + mode.cliName() + " uses all heads" + (mode == Mode.rollout ? " (choose how with --fusion)" : ""));
         }
         BadValue.check(discard == null || (discard >= 0 && discard < 1), spec,
                 "--discard must be in [0, 1), got " + discard);

@@ -153,6 +153,17 @@ public final class VisionTransformer extends VitModule implements AutoCloseable 
         return run(new Ctx(null, false, images.getManager()), images, true);
     }
 
+    /**
+     * Logits with libtorch's autograd graph kept, for gradients of an output with respect to tensors a breakpoint
+     * made require them (see {@code io.vitscope.relevance}). Grad mode is left as the calling thread has it: turn it
+     * on first. Same numbers as {@link #forward}; the result is the graph's own output (not a detached copy), owned
+     * by the images' manager — closing it frees the graph. The parameters enter the graph detached: a backward pass
+     * computes no weight gradients (half its work) and leaves every parameter's {@code .grad} as it was.
+     */
+    public NDArray forwardForGradients(NDArray images) {
+        return run(new Ctx(null, true, images.getManager(), true), images, true);
+    }
+
     /** timm's {@code forward_features}: the class token after the final norm, (B, D), owned by the images' manager. */
     public NDArray forwardFeatures(NDArray images) {
         return run(new Ctx(null, false, images.getManager()), images, false);

@@ -238,7 +238,9 @@ final class ActiveFrame extends Frame implements Hit {
         }
         // The forward frees, moves or returns what it computes with; the caller's tensor must survive all three.
         NDManager scope = currentValue.getManager();
-        NDArray copy = value.duplicate();
+        // A copy autograd follows: DJL's duplicate() (libtorch clone, detached) would cut a replacement such as
+        // relevance's A + leaf off the graph; to(dtype, copy = true) copies and keeps it.
+        NDArray copy = value.toType(value.getDataType(), true);
         copy.attach(scope);
         if (current.kind() == Site.Kind.ENTRY) {
             if (entryCopies == null) {
