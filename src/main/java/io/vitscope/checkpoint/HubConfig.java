@@ -118,7 +118,8 @@ public record HubConfig(String architecture, VitConfig config, DataConfig dataCo
                 heads,
                 mlpRatio,
                 args.bool("qkv_bias", base == null || base.qkvBias()),
-                args.number("layer_norm_eps", 1e-6, Double.MIN_VALUE, MAX_EPS));
+                args.number("layer_norm_eps", 1e-6, Double.MIN_VALUE, MAX_EPS),
+                args.bool("distilled", base != null ? base.distilled() : arch != null && arch.contains("_distilled_")));
         DataConfig data = dataConfig(json.object("pretrained_cfg"), preset.map(Preset::dataConfig).orElse(null), config);
         Optional<List<String>> labels = Optional.empty();
         if (json.has("label_names")) {

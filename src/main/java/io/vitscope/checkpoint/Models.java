@@ -7,7 +7,6 @@ import io.vitscope.model.Presets.Preset;
 import io.vitscope.model.Presets;
 import io.vitscope.model.VisionTransformer;
 import io.vitscope.model.VitConfig;
-import io.vitscope.weights.Safetensors;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -47,7 +46,8 @@ public final class Models {
      *
      * @param arch a preset name ({@code vit_base_patch16_224}); may be null when {@code weights} is a folder with a
      *     config (timm hub or Hugging Face) or a file with a timm {@code config.json} beside it
-     * @param weights a {@code .safetensors} file (timm or Hugging Face names, told apart automatically) or a folder
+     * @param weights a checkpoint file — safetensors, a PyTorch {@code .pth/.pt/.bin} (zip or legacy) or a Google/Flax
+     *     {@code .npz}, in timm, Hugging Face, torchvision or Flax names, told apart automatically — or a folder
      */
     public static LoadedModel load(String arch, Path weights) {
         if (!Files.exists(weights)) {
@@ -61,12 +61,27 @@ public final class Models {
             return loadFolderConfig(weights, sibling);
         }
         if (arch == null) {
-            throw new InvalidInputException(weights, "cannot tell which architecture these weights are for: name the "
-                    + "architecture (one of " + String.join(", ", Presets.names())
-                    + "), or put timm's config.json beside the file");
+            return loadInferred(weights);
         }
         Preset preset = Presets.get(arch);
-        return loadInto(preset.name(), preset.config(), preset.dataConfig(), Optional.empty(), weights);
+        return loadInto(preset.name(), preset.config(), preset.dataConfig(), Optional.empty(), weights, true);
+    }
+
+    /** A file without a config: its architecture read from its shapes, when they match a preset. */
+    private static LoadedModel loadInferred(Path weights) {
+        Optional<Architectures> inferred;
+        try (Checkpoints.Opened ck = Checkpoints.open(weights)) {
+            inferred = Architectures.infer(Checkpoints.toTimm(weights, ck.tensors(), 0, 0));
+        }
+        Optional<Preset> preset = inferred.flatMap(Architectures::preset).flatMap(Presets::find);
+        if (preset.isEmpty()) {
+            throw new InvalidInputException(weights, "cannot tell which architecture these weights are for"
+                    + inferred.map(a -> " (their shapes say " + a + ", which is no preset)").orElse("")
+                    + ": name the architecture (one of " + String.join(", ", Presets.names()) + "), or put timm's "
+                    + "config.json beside the file");
+        }
+        Preset p = preset.get();
+        return loadInto(p.name(), p.config(), p.dataConfig(), Optional.empty(), weights, true);
     }
 
     private static LoadedModel loadFolder(String arch, Path dir) {
@@ -81,7 +96,7 @@ public final class Models {
         if (HfModelDir.looksLike(dir)) {
             HfModelDir hf = HfModelDir.read(dir);
             String name = arch != null ? arch : dir.getFileName().toString();
-            return loadInto(name, hf.config(), hf.dataConfig(), Optional.of(hf.classNames()), hf.weights());
+            return loadInto(name, hf.config(), hf.dataConfig(), Optional.of(hf.classNames()), hf.weights(), false);
         }
         if (Files.isRegularFile(weights) && arch != null) {
             return load(arch, weights);
@@ -92,14 +107,24 @@ public final class Models {
 
     private static LoadedModel loadFolderConfig(Path weights, Path config) {
         HubConfig hub = HubConfig.read(config);
-        return loadInto(hub.architecture(), hub.config(), hub.dataConfig(), hub.labels(), weights);
+        return loadInto(hub.architecture(), hub.config(), hub.dataConfig(), hub.labels(), weights, false);
     }
 
+    /**
+     * @param presetData whether {@code data} is a preset's default (then a torchvision checkpoint gets torchvision's
+     *     own preprocessing instead), rather than a config file's
+     */
     private static LoadedModel loadInto(String name, VitConfig config, DataConfig data, Optional<List<String>> labels,
-                                        Path weights) {
+                                        Path weights, boolean presetData) {
         VisionTransformer model = new VisionTransformer(config);
-        try (Safetensors st = Safetensors.open(weights)) {
-            StateDicts.load(model, CheckpointLayout.toTimm(weights, st.sources()), weights, name);
+        // Any format (safetensors, PyTorch zip/legacy, .npz) and any layout (timm, HF, torchvision, Flax).
+        try (Checkpoints.Opened ck = Checkpoints.open(weights)) {
+            if (presetData && Checkpoints.layout(weights, ck.tensors().keySet()) == Checkpoints.Layout.TORCHVISION
+                    && config.imgHeight() == config.imgWidth() && config.inChans() == 3) {
+                data = Presets.torchvisionDataConfig(config.imgHeight());
+            }
+            StateDicts.load(model, Checkpoints.toTimm(weights, ck.tensors(), config.gridHeight(), config.gridWidth()),
+                    weights, name);
             List<String> names = labels.orElseGet(() -> defaultLabels(config.numClasses()));
             if (names.size() != config.numClasses()) {
                 throw new InvalidInputException(weights, "the config names " + names.size() + " classes but the model has "

@@ -25,7 +25,7 @@ import picocli.CommandLine.ScopeType;
         description = "A Vision Transformer inference engine with a debugger built in.",
         subcommands = {PredictCommand.class, CaptureCommand.class, AttentionCommand.class, ExperimentCommand.class,
                 BenchCommand.class, EvalCommand.class, TrainCommand.class, FetchCommand.class, ServeCommand.class,
-                FaithfulnessCommand.class,
+                FaithfulnessCommand.class, InspectCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main {
 

@@ -2,6 +2,8 @@ package io.vitscope.model;
 
 import io.vitscope.InvalidArgumentException;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
@@ -30,6 +32,10 @@ import java.util.List;
  * x = self.head(x)                              # (B, K)
  * </pre>
  *
+ * <p>A distilled config is timm's {@code VisionTransformerDistilled} (DeiT, Touvron et al. 2021, {@code deit.py}): a
+ * {@code dist_token} joins the class token ({@code torch.cat((cls_tokens, dist_tokens, x), dim=1)}, T = L + 2), and
+ * at inference the output is {@code (self.head(x[:, 0]) + self.head_dist(x[:, 1])) / 2}.
+ *
  * <p>Dimension letters as in the glossary ({@code io/vitscope/package-info.java}).
  *
  * <p>It owns its parameters (in its own memory manager): close it to free them. Each forward keeps its temporaries
@@ -48,15 +54,19 @@ public final class VisionTransformer extends VitModule implements AutoCloseable 
 
     /** {@code [:, 0]}, built once: DJL parses a string index on every call (about 14 µs against 3). */
     private static final NDIndex CLS = new NDIndex().addAllDim().addIndices(0);
+    /** {@code [:, 1]}: the distillation token of a distilled model. */
+    private static final NDIndex DIST = new NDIndex().addAllDim().addIndices(1);
 
     private final VitConfig config;
     private final NDManager manager;
     private final PatchEmbed patchEmbed;
     private final Parameter clsToken; // (1, 1, D)
     private final Parameter posEmbed; // (1, T, D)
+    private final Parameter distToken; // (1, 1, D), null unless distilled
     private final List<Block> blocks;
     private final LayerNorm norm;
     private final Linear head;
+    private final Linear headDist; // null unless distilled
 
     /** A model of this architecture whose parameters are not set yet: load weights or initialise it. */
     public VisionTransformer(VitConfig config) {
@@ -67,6 +77,8 @@ public final class VisionTransformer extends VitModule implements AutoCloseable 
         this.clsToken = param("cls_token", new Shape(1, 1, d), Parameter.Type.WEIGHT, new NormalInitializer(0.02f));
         this.posEmbed = param("pos_embed", new Shape(1, config.numTokens(), d), Parameter.Type.WEIGHT,
                 new NormalInitializer(0.02f));
+        this.distToken = config.distilled() ? param("dist_token", new Shape(1, 1, d), Parameter.Type.WEIGHT,
+                new NormalInitializer(0.02f)) : null;
         BlockList list = child("blocks", new BlockList());
         List<Block> bs = new ArrayList<>();
         for (int i = 0; i < config.depth(); i++) {
@@ -75,6 +87,7 @@ public final class VisionTransformer extends VitModule implements AutoCloseable 
         this.blocks = Collections.unmodifiableList(bs);
         this.norm = child("norm", new LayerNorm(d, config.layerNormEps()));
         this.head = child("head", new Linear(d, config.numClasses(), true));
+        this.headDist = config.distilled() ? child("head_dist", new Linear(d, config.numClasses(), true)) : null;
     }
 
     /** {@code nn.ModuleList}: children named 0, 1, 2, … so that paths read {@code blocks.4.attn}. */
@@ -192,7 +205,14 @@ public final class VisionTransformer extends VitModule implements AutoCloseable 
             NDArray cls = inner.value(clsToken, x).broadcast(B, 1, config.embedDim()); // (B, 1, D)
             cls.attach(scope);
             NDArray clsTokens = f.let("cls_tokens", cls);                    // (B, 1, D)
-            x = f.let("x", clsTokens.concat(x, 1));                          // (B, T, D)
+            if (distToken != null) {
+                NDArray dist = inner.value(distToken, x).broadcast(B, 1, config.embedDim()); // (B, 1, D)
+                dist.attach(scope);
+                NDArray distTokens = f.let("dist_tokens", dist);             // (B, 1, D)
+                x = f.let("x", NDArrays.concat(new NDList(clsTokens, distTokens, x), 1)); // (B, T, D)
+            } else {
+                x = f.let("x", clsTokens.concat(x, 1));                      // (B, T, D)
+            }
             x = f.let("x", x.add(inner.value(posEmbed, x)));                 // (B, T, D)
             x = f.at(POS_EMBED, x);
             for (Block blk : blocks) {
@@ -202,11 +222,18 @@ public final class VisionTransformer extends VitModule implements AutoCloseable 
             }
             x = f.let("x", norm.apply(inner, x));                            // (B, T, D)
             x = f.at(NORM, x);
+            NDArray xDist = headDist == null ? null : f.let("x_dist", x.get(DIST)); // (B, D)
             x = f.let("x", x.get(CLS));                                      // (B, D)
             x = f.at(PRE_LOGITS, x);
             if (withHead) {
                 x = f.let("x", head.apply(inner, x));                        // (B, K)
+                if (headDist != null) {
+                    xDist = f.let("x_dist", headDist.apply(inner, xDist));   // (B, K)
+                    x = f.let("x", x.add(xDist).div(2));                     // (B, K)  (x + x_dist) / 2
+                }
                 x = f.at(LOGITS, x);
+            } else if (headDist != null) {
+                x = f.let("x", x.add(xDist).div(2));                         // (B, D)  timm's pre_logits
             }
             // At inference the caller gets its own compact copy. While training it gets the array itself: DJL's
             // PyTorch duplicate() clones without autograd history, which would cut every parameter off the loss.

@@ -243,6 +243,14 @@ class ModelLoadFuzzTest {
 
     /** "ok", or a short class of the named error; anything else propagates and fails the run. */
     private static String runOne(Path model, Case c) {
+        try {
+            // vitscope inspect on the same model (issue 18): a report or a named error, never anything else.
+            Inspection.of(model).text();
+        } catch (VitscopeException | IllegalArgumentException e) {
+            if (e.getMessage() == null || e.getMessage().isBlank()) {
+                throw new AssertionError("inspect: " + e.getClass().getSimpleName() + " without a message", e);
+            }
+        }
         try (LoadedModel loaded = Models.load(c.arch, model); NDManager m = NDManager.newBaseManager()) {
             VitConfig v = loaded.config();
             DataConfig d = loaded.dataConfig();

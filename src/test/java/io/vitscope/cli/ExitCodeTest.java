@@ -40,7 +40,8 @@ class ExitCodeTest {
         "bench --model vit_tiny_patch16_224 --threads 0|--threads must be at least 1",
         "eval --threads 0|--threads must be at least 1",
         "train --threads 0 --out TMP/t|--threads must be at least 1",
-        "fetch vit_tiny_patch16_224 --cache TMP/cache --endpoint ftp://example.org|is not an http(s) URL"})
+        "fetch vit_tiny_patch16_224 --cache TMP/cache --endpoint ftp://example.org|is not an http(s) URL",
+        "inspect NOWHERE.pth --model no_such_arch|no_such_arch"})
     void aBadFlagValueExitsTwo(String line, String message) {
         Cli r = Cli.run(args(line));
         String err = r.failsWithOneLine(Main.USAGE);
@@ -55,7 +56,8 @@ class ExitCodeTest {
         "experiment scale NOWHERE.png --out TMP/e|no such file",
         "bench --model vit_tiny_patch16_224 --weights NOWHERE.safetensors|no such file",
         "eval --data NOWHERE|not found",
-        "train --data NOWHERE --out TMP/t|not found"})
+        "train --data NOWHERE --out TMP/t|not found",
+        "inspect NOWHERE.pth|no such file"})
     void anUnreadableInputExitsThree(String line, String message) {
         Cli r = Cli.run(args(line));
         String err = r.failsWithOneLine(Main.BAD_INPUT);
