@@ -1,0 +1,55 @@
+package io.vitscope.dataset;
+
+import java.io.Serializable;
+import java.util.Arrays;
+
+/**
+ * What {@link DatasetRows#score} computes per image.
+ *
+ * @param factors attention logit scales, one row per image and factor (1 = the model as is)
+ * @param topK classes kept per row (fewer when the model has fewer)
+ * @param batch images per forward
+ * @param attentionBlocks blocks whose class-token attention rows are kept (0-based); empty for none
+ */
+public record ScoreOptions(double[] factors, int topK, int batch, int[] attentionBlocks) implements Serializable {
+
+    public ScoreOptions {
+        if (factors == null || factors.length == 0) {
+            throw new IllegalArgumentException("give at least one logit scale factor (1 for the model as is)");
+        }
+        for (int i = 0; i < factors.length; i++) {
+            if (!(factors[i] > 0) || !Double.isFinite(factors[i])) {
+                throw new IllegalArgumentException("logit scale factors must be positive numbers, got " + factors[i]);
+            }
+            for (int j = 0; j < i; j++) {
+                if (factors[j] == factors[i]) {
+                    throw new IllegalArgumentException("logit scale factor " + factors[i] + " is given twice");
+                }
+            }
+        }
+        if (topK < 1) {
+            throw new IllegalArgumentException("top-k must be at least 1, got " + topK);
+        }
+        if (batch < 1) {
+            throw new IllegalArgumentException("batch must be at least 1 image, got " + batch);
+        }
+        attentionBlocks = attentionBlocks == null ? new int[0] : attentionBlocks.clone();
+        for (int b : attentionBlocks) {
+            if (b < 0) {
+                throw new IllegalArgumentException("attention blocks are numbered from 0, got " + b);
+            }
+        }
+        factors = factors.clone();
+    }
+
+    /** One pass of the unchanged model, top 5, batches of 8. */
+    public static ScoreOptions defaults() {
+        return new ScoreOptions(new double[] {1}, 5, 8, new int[0]);
+    }
+
+    @Override
+    public String toString() {
+        return "ScoreOptions[factors=" + Arrays.toString(factors) + ", topK=" + topK + ", batch=" + batch
+                + ", attentionBlocks=" + Arrays.toString(attentionBlocks) + "]";
+    }
+}
