@@ -64,7 +64,7 @@ final class PartitionScorer implements MapPartitionsFunction<Row, Row> {
                         batch.add(image(input.next()));
                     }
                     for (DatasetRow r : DatasetRows.score(classifier, batch, options)) {
-                        ready.add(RowSchema.toRow(r));
+                        ready.add(RowSchema.toRow(r, options.attentionBlocks().length));
                     }
                 }
                 return !ready.isEmpty();

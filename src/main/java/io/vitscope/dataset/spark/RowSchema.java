@@ -41,15 +41,14 @@ public final class RowSchema {
         return "attention_block" + block;
     }
 
-    public static Row toRow(DatasetRow r) {
+    /** A row of {@link #of}({@code attentionBlocks}); an error row has nulls in the attention columns. */
+    public static Row toRow(DatasetRow r, int attentionBlocks) {
         List<Object> v = new ArrayList<>(Arrays.asList(r.path(), r.sha256(), r.factor(),
                 r.topIndex() == null ? null : seq(Arrays.stream(r.topIndex()).boxed().toList()),
                 r.topLabel() == null ? null : seq(List.of(r.topLabel())),
                 floats(r.topProb()), r.label(), table(r.entropy()), r.error()));
-        if (r.attention() != null) {
-            for (float[][] a : r.attention()) {
-                v.add(table(a));
-            }
+        for (int i = 0; i < attentionBlocks; i++) {
+            v.add(r.attention() == null ? null : table(r.attention().get(i)));
         }
         return RowFactory.create(v.toArray());
     }
