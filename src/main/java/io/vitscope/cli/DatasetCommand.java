@@ -11,6 +11,7 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -84,6 +85,10 @@ public final class DatasetCommand implements Callable<Integer> {
                     + "attention_block<i> (heads x tokens) each.")
     String saveAttention;
 
+    @Option(names = "--conf", paramLabel = "KEY=VALUE",
+            description = "A Spark setting, e.g. --conf spark.executor.memory=4g (repeatable).")
+    Map<String, String> conf;
+
     @Option(names = "--no-ui", negatable = true, defaultValue = "true", fallbackValue = "true",
             description = "Start Spark's web UI and print its address (default: on; --no-ui turns it off).")
     boolean ui;
@@ -114,7 +119,7 @@ public final class DatasetCommand implements Callable<Integer> {
         boolean verbose = parent != null && parent.verbose;
         quietSpark(verbose);
         DatasetJob job = new DatasetJob(input, out, master, partitions, options, labelsFrom,
-                truth == null ? null : truth.toString(), modelSpec(), ui);
+                truth == null ? null : truth.toString(), modelSpec(), ui, conf);
         ProgressLine line = new ProgressLine(stderr, System.console() != null, options.factors().length);
         DatasetResult r = io.vitscope.dataset.spark.SparkDataset.run(job, line);
         line.finish();

@@ -1,5 +1,7 @@
 package io.vitscope.dataset;
 
+import java.util.Map;
+
 /**
  * A dataset run as plain values, what {@code vitscope dataset} parses its options into and the Spark runner
  * ({@code io.vitscope.dataset.spark.SparkDataset}) executes.
@@ -14,11 +16,13 @@ package io.vitscope.dataset;
  *     {@code label} column); null for none
  * @param truth a CSV of {@code path,label}; null for none
  * @param showUi whether to start Spark's web UI
+ * @param conf further Spark settings ({@code spark.executor.memory=4g}); may be empty
  */
 public record DatasetJob(String input, String out, String master, Integer partitions, ScoreOptions options,
-                         String labelsFrom, String truth, ModelSpec model, boolean showUi) {
+                         String labelsFrom, String truth, ModelSpec model, boolean showUi, Map<String, String> conf) {
 
     public DatasetJob {
+        conf = conf == null ? Map.of() : Map.copyOf(conf);
         if (input == null || input.isBlank()) {
             throw new IllegalArgumentException("input: give a folder, a glob, a list of paths or a table");
         }

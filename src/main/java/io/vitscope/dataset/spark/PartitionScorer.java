@@ -32,6 +32,7 @@ final class PartitionScorer implements MapPartitionsFunction<Row, Row> {
 
     private final ModelSpec model;
     private final boolean shipped;
+    private final boolean weightsFolder;
     private final GroundTruth truth;
     private final ScoreOptions options;
 
@@ -42,6 +43,7 @@ final class PartitionScorer implements MapPartitionsFunction<Row, Row> {
     PartitionScorer(ModelSpec model, boolean shipped, GroundTruth truth, ScoreOptions options) {
         this.model = model;
         this.shipped = shipped;
+        this.weightsFolder = java.nio.file.Files.isDirectory(java.nio.file.Path.of(model.weights()));  // on the driver
         this.truth = truth;
         this.options = options;
     }
@@ -80,17 +82,17 @@ final class PartitionScorer implements MapPartitionsFunction<Row, Row> {
         };
     }
 
+    /** The spec as this JVM can load it: the shipped copies of the files on a cluster. */
     private ModelSpec executorSpec() {
         if (!shipped) {
             return model;
         }
-        return new ModelSpec(model.arch(), model.weights() == null ? null : SparkFiles.get(name(model.weights())),
-                model.labels() == null ? null : SparkFiles.get(name(model.labels())));
+        String weights = weightsFolder ? SparkFiles.getRootDirectory() : SparkFiles.get(name(model.weights()));
+        return new ModelSpec(model.arch(), weights, model.labels() == null ? null : SparkFiles.get(name(model.labels())));
     }
 
-    static String name(String path) {
-        String p = path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
-        return p.substring(p.lastIndexOf('/') + 1);
+    private static String name(String path) {
+        return java.nio.file.Path.of(path).getFileName().toString();
     }
 
     /** A (path, content, missing) input row; {@code missing} carries why a listed file could not be found. */

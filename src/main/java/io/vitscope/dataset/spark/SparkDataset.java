@@ -47,7 +47,7 @@ import org.apache.spark.sql.types.StructType;
  *
  * <pre>{@code
  * DatasetResult r = SparkDataset.run(new DatasetJob("images/fashion", "out", "local[2]", null,
- *         ScoreOptions.defaults(), null, null, ModelSpec.embedded(), false), DatasetJob.Progress.NONE);
+ *         ScoreOptions.defaults(), null, null, ModelSpec.embedded(), true, Map.of()), DatasetJob.Progress.NONE);
  * }</pre>
  */
 public final class SparkDataset {
@@ -71,6 +71,7 @@ public final class SparkDataset {
                 .config("spark.ui.showConsoleProgress", "false")
                 .config("spark.ui.enabled", String.valueOf(job.showUi()))
                 .config("spark.sql.sources.ignoreCorruptFiles", "false");
+        job.conf().forEach(b::config);
         if (job.master() != null) {
             b.master(job.master());
         } else if (System.getProperty("spark.master") == null) {
@@ -304,21 +305,33 @@ public final class SparkDataset {
         return new ModelSpec(null, Models.defaultModelDir().toAbsolutePath().toString(), spec.labels());
     }
 
-    /** Sends the weights (file or folder) and labels file to every executor ({@code SparkFiles}). */
+    /**
+     * Sends the model's files to every executor ({@code SparkContext.addFile}; a cluster does not take local folders,
+     * so a model folder goes file by file, into the root {@link PartitionScorer} then loads it from). A weights file
+     * travels with the {@code config.json} beside it, which names its architecture.
+     */
     private static void ship(SparkSession spark, ModelSpec spec) {
         Path weights = Path.of(spec.weights()).toAbsolutePath();
-        if (Files.isDirectory(weights)) {
-            spark.sparkContext().addFile(weights.toString(), true);
-        } else {
-            spark.sparkContext().addFile(weights.toString());
-            Path config = weights.resolveSibling("config.json");
-            if (spec.arch() == null && Files.isRegularFile(config)) {
-                throw new IllegalArgumentException("weights " + weights + " take their architecture from the "
-                        + "config.json beside them: on a cluster, pass the folder, or the architecture with it");
+        List<Path> files = new ArrayList<>();
+        try {
+            if (Files.isDirectory(weights)) {
+                try (var s = Files.list(weights)) {
+                    files.addAll(s.filter(Files::isRegularFile).toList());
+                }
+            } else {
+                files.add(weights);
+                if (Files.isRegularFile(weights.resolveSibling("config.json"))) {
+                    files.add(weights.resolveSibling("config.json"));
+                }
             }
+        } catch (IOException e) {
+            throw new InvalidInputException(weights, "cannot list the model's files (" + e.getMessage() + ")");
         }
         if (spec.labels() != null) {
-            spark.sparkContext().addFile(Path.of(spec.labels()).toAbsolutePath().toString());
+            files.add(Path.of(spec.labels()).toAbsolutePath());
+        }
+        for (Path f : files) {
+            spark.sparkContext().addFile(f.toString());
         }
     }
 

@@ -26,6 +26,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import org.apache.spark.TaskContext;
 import org.apache.spark.sql.Row;
@@ -81,8 +82,9 @@ class SparkDatasetTest {
         }
     }
 
-    private static DatasetJob job(String out) {
-        return new DatasetJob(in.toString(), out, null, 3, OPTIONS, "folder", null, ModelSpec.embedded(), false);
+    private static DatasetJob job(String out, int partitions) {
+        return new DatasetJob(in.toString(), out, null, partitions, OPTIONS, "folder", null, ModelSpec.embedded(),
+                false, Map.of());
     }
 
     private static Map<String, DatasetRow> read(String out) {
@@ -116,7 +118,7 @@ class SparkDatasetTest {
     @Test
     void everyRowMatchesTheSingleJvmLibrary() throws IOException {
         String out = tmp.resolve("out").toString();
-        DatasetResult result = SparkDataset.run(spark, job(out), null, DatasetJob.Progress.NONE, System.nanoTime());
+        DatasetResult result = SparkDataset.run(spark, job(out, 3), null, DatasetJob.Progress.NONE, System.nanoTime());
         Map<String, DatasetRow> rows = read(out);
         assertEquals(13 * FACTORS.length, rows.size(), "13 files (10 images, 3 bad) x 2 factors, README.txt skipped");
         assertEquals(rows.size(), result.rows());
@@ -204,7 +206,12 @@ class SparkDatasetTest {
         return m;
     }
 
-    /** Fails the first attempt of partition 0 after it has produced rows; labels come from the folder as usual. */
+    static final AtomicInteger INJECTED = new AtomicInteger();
+
+    /**
+     * Fails the first attempt of partition 0 at its fifth image, after the first batch (four images, eight rows) went
+     * to Spark's Parquet writer; labels come from the folder as usual.
+     */
     static final class FailOnce extends GroundTruth {
         private static final long serialVersionUID = 1L;
         private final GroundTruth inner;
@@ -218,6 +225,7 @@ class SparkDatasetTest {
         public Integer labelOf(String path) {
             TaskContext t = TaskContext.get();
             if (t != null && t.partitionId() == 0 && t.attemptNumber() == 0 && ++seen == 5) {
+                INJECTED.incrementAndGet();
                 throw new IllegalStateException("injected failure of the first attempt, after a batch of rows");
             }
             return inner.labelOf(path);
@@ -231,7 +239,8 @@ class SparkDatasetTest {
         try (LoadedModel model = ModelSpec.embedded().load()) {
             truth = new FailOnce(GroundTruth.fromFolder(model.labels()));
         }
-        DatasetResult result = SparkDataset.run(spark, job(out), truth, DatasetJob.Progress.NONE, System.nanoTime());
+        DatasetResult result = SparkDataset.run(spark, job(out, 2), truth, DatasetJob.Progress.NONE, System.nanoTime());
+        assertEquals(1, INJECTED.get(), "partition 0 (6 or 7 of the 13 files) failed once, then was retried");
         Map<String, DatasetRow> rows = read(out);                   // fails on a duplicate
         assertEquals(13 * FACTORS.length, rows.size());
         assertEquals(13 * FACTORS.length, result.rows());
