@@ -33,16 +33,19 @@ final class PartitionScorer implements MapPartitionsFunction<Row, Row> {
     private final ModelSpec model;
     private final boolean shipped;
     private final boolean weightsFolder;
+    private final String folderFile;
     private final GroundTruth truth;
     private final ScoreOptions options;
 
     /**
      * @param shipped whether the spec's files were added with {@code SparkContext.addFile} and must be looked up
      *     with {@link SparkFiles#get} (a cluster), rather than opened where they are (local mode)
+     * @param folderFile when the weights are a folder, the name of one of its shipped files
      */
-    PartitionScorer(ModelSpec model, boolean shipped, GroundTruth truth, ScoreOptions options) {
+    PartitionScorer(ModelSpec model, boolean shipped, String folderFile, GroundTruth truth, ScoreOptions options) {
         this.model = model;
         this.shipped = shipped;
+        this.folderFile = folderFile;
         this.weightsFolder = java.nio.file.Files.isDirectory(java.nio.file.Path.of(model.weights()));  // on the driver
         this.truth = truth;
         this.options = options;
@@ -87,7 +90,9 @@ final class PartitionScorer implements MapPartitionsFunction<Row, Row> {
         if (!shipped) {
             return model;
         }
-        String weights = weightsFolder ? SparkFiles.getRootDirectory() : SparkFiles.get(name(model.weights()));
+        // Spark 4 fetches a session's files into a folder of its own: find it through one of them.
+        String weights = weightsFolder ? java.nio.file.Path.of(SparkFiles.get(folderFile)).getParent().toString()
+                : SparkFiles.get(name(model.weights()));
         return new ModelSpec(model.arch(), weights, model.labels() == null ? null : SparkFiles.get(name(model.labels())));
     }
 

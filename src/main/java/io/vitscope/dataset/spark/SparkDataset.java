@@ -70,7 +70,10 @@ public final class SparkDataset {
         SparkSession.Builder b = SparkSession.builder().appName("vitscope dataset")
                 .config("spark.ui.showConsoleProgress", "false")
                 .config("spark.ui.enabled", String.valueOf(job.showUi()))
-                .config("spark.sql.sources.ignoreCorruptFiles", "false");
+                .config("spark.sql.sources.ignoreCorruptFiles", "false")
+                // The model's files go out with SparkContext.addFile, which a session with isolated artifacts (Spark
+                // 4's default) would keep from this session's tasks.
+                .config("spark.sql.artifact.isolation.enabled", "false");
         job.conf().forEach(b::config);
         if (job.master() != null) {
             b.master(job.master());
@@ -121,18 +124,20 @@ public final class SparkDataset {
                 partitions = parallelism;
             }
             boolean shipped = !local;
-            if (shipped) {
-                ship(spark, spec);
-            }
+            String folderFile = shipped ? ship(spark, spec) : null;
             progress.started(spark.sparkContext().uiWebUrl().isDefined() ? spark.sparkContext().uiWebUrl().get() : null,
                     spark.sparkContext().master(), partitions);
             TaskCounter counter = new TaskCounter(progress);
             spark.sparkContext().addSparkListener(counter);
             String predictions = job.out().replaceAll("/+$", "") + "/predictions";
             long s0 = System.nanoTime();
-            files.mapPartitions(new PartitionScorer(spec, shipped, truth, job.options()),
-                            Encoders.row(RowSchema.of(job.options().attentionBlocks())))
-                    .write().mode(SaveMode.Overwrite).parquet(predictions);
+            try {
+                files.mapPartitions(new PartitionScorer(spec, shipped, folderFile, truth, job.options()),
+                                Encoders.row(RowSchema.of(job.options().attentionBlocks())))
+                        .write().mode(SaveMode.Overwrite).parquet(predictions);
+            } catch (Exception e) {   // Scala throws SparkException, a checked exception, undeclared
+                throw failed(e);
+            }
             double scoring = (System.nanoTime() - s0) / 1e9;
             spark.sparkContext().removeSparkListener(counter);
 
@@ -309,8 +314,10 @@ public final class SparkDataset {
      * Sends the model's files to every executor ({@code SparkContext.addFile}; a cluster does not take local folders,
      * so a model folder goes file by file, into the root {@link PartitionScorer} then loads it from). A weights file
      * travels with the {@code config.json} beside it, which names its architecture.
+     *
+     * @return for a folder, the name of one of its files (executors find the folder through it); else null
      */
-    private static void ship(SparkSession spark, ModelSpec spec) {
+    private static String ship(SparkSession spark, ModelSpec spec) {
         Path weights = Path.of(spec.weights()).toAbsolutePath();
         List<Path> files = new ArrayList<>();
         try {
@@ -333,6 +340,7 @@ public final class SparkDataset {
         for (Path f : files) {
             spark.sparkContext().addFile(f.toString());
         }
+        return Files.isDirectory(weights) ? files.get(0).getFileName().toString() : null;
     }
 
     private static String weightsSha256(LoadedModel model) {
@@ -369,6 +377,22 @@ public final class SparkDataset {
         } catch (IOException e) {
             throw new VitscopeException("cannot write the summary to " + out + " (" + e.getMessage() + ")", e);
         }
+    }
+
+    /**
+     * A failed Spark job as one line: the task's own error when it was vitscope's (a model that does not load on an
+     * executor), else Spark's first line; the whole story stays in the cause for --verbose.
+     */
+    private static RuntimeException failed(Exception e) {
+        Throwable root = e;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        if (root instanceof VitscopeException v) {
+            return v instanceof InvalidInputException ? new InvalidInputException(null, v.getMessage(), e)
+                    : new VitscopeException(v.getMessage(), e);
+        }
+        return new VitscopeException("the Spark job failed: " + firstLine(root), e);
     }
 
     private static String firstLine(Throwable e) {
