@@ -87,7 +87,7 @@ public record DatasetSummary(String model, String weightsSha256, long images, lo
     }
 
     public String toJson() {
-        return new GsonBuilder().setPrettyPrinting().serializeSpecialFloatingPointValues().create().toJson(this) + "\n";
+        return new GsonBuilder().setPrettyPrinting().serializeNulls().serializeSpecialFloatingPointValues().create().toJson(this) + "\n";
     }
 
     /** A plain-text table: factor, images, accuracy, flip rate, mean entropy of the first and last block. */

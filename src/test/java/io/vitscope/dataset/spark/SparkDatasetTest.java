@@ -46,7 +46,7 @@ import org.junit.jupiter.api.io.TempDir;
 class SparkDatasetTest {
 
     private static final double[] FACTORS = {1, 3};
-    private static final ScoreOptions OPTIONS = new ScoreOptions(FACTORS, 5, 4, new int[] {4});
+    static final ScoreOptions OPTIONS = new ScoreOptions(FACTORS, 5, 4, new int[] {4});
 
     @TempDir
     static Path tmp;
@@ -55,10 +55,19 @@ class SparkDatasetTest {
 
     @BeforeAll
     static void start() throws IOException {
-        in = tmp.resolve("in");
+        in = makeInput(tmp.resolve("in"));
+        // local[2, 2]: two task threads, and a failed task is tried once more (the retry test needs that).
+        spark = SparkSession.builder().master("local[2,2]").appName("SparkDatasetTest")
+                .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false").getOrCreate();
+    }
+
+    /**
+     * The demo images in an ImageFolder tree named by class ({@code ankle_boot/fashion_0_ankle_boot.png}), three bad
+     * files under {@code bag/} and a README that is not an image.
+     */
+    static Path makeInput(Path in) throws IOException {
         try (Stream<Path> s = Files.list(Path.of("images/fashion"))) {
             for (Path p : s.filter(f -> f.toString().endsWith(".png")).toList()) {
-                // fashion_0_ankle_boot.png -> ankle_boot/fashion_0_ankle_boot.png
                 String cls = p.getFileName().toString().replaceFirst("^fashion_\\d+_", "").replace(".png", "");
                 Files.createDirectories(in.resolve(cls));
                 Files.copy(p, in.resolve(cls).resolve(p.getFileName()));
@@ -70,9 +79,7 @@ class SparkDatasetTest {
         byte[] png = Files.readAllBytes(Path.of("images/fashion/fashion_0_ankle_boot.png"));
         Files.write(bad.resolve("truncated.png"), Arrays.copyOf(png, 100));
         Files.writeString(in.resolve("README.txt"), "not an image ending: not a row");
-        // local[2, 2]: two task threads, and a failed task is tried once more (the retry test needs that).
-        spark = SparkSession.builder().master("local[2,2]").appName("SparkDatasetTest")
-                .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false").getOrCreate();
+        return in;
     }
 
     @AfterAll
@@ -88,6 +95,11 @@ class SparkDatasetTest {
     }
 
     private static Map<String, DatasetRow> read(String out) {
+        return read(spark, out);
+    }
+
+    /** The Parquet rows by "path @factor"; fails on a duplicate. */
+    static Map<String, DatasetRow> read(SparkSession spark, String out) {
         Map<String, DatasetRow> rows = new HashMap<>();
         for (Row r : spark.read().parquet(out + "/predictions").collectAsList()) {
             DatasetRow row = RowSchema.fromRow(r, OPTIONS.attentionBlocks());
@@ -98,7 +110,7 @@ class SparkDatasetTest {
     }
 
     /** The single-JVM reference: the same files, read in this JVM and scored in one call. */
-    private static List<DatasetRow> reference(LoadedModel model) throws IOException {
+    static List<DatasetRow> reference(LoadedModel model, Path in) throws IOException {
         GroundTruth truth = GroundTruth.fromFolder(model.labels());
         List<DatasetImage> images = new ArrayList<>();
         try (Stream<Path> s = Files.walk(in)) {
@@ -125,8 +137,36 @@ class SparkDatasetTest {
 
         List<DatasetRow> expected;
         try (LoadedModel model = ModelSpec.embedded().load()) {
-            expected = reference(model);
+            expected = reference(model, in);
         }
+        assertSameRows(expected, rows);
+
+        // ImageFolder labels from class names, punctuation ignored: independent of GroundTruth's own code.
+        assertEquals(9, rows.get("file:" + in.toAbsolutePath() + "/ankle_boot/fashion_0_ankle_boot.png @1.0").label());
+        assertEquals(0, rows.get("file:" + in.toAbsolutePath() + "/t_shirt_top/fashion_19_t_shirt_top.png @1.0")
+                .label());
+        assertTrue(rows.get("file:" + in.toAbsolutePath() + "/bag/empty.jpg @3.0").error().contains("empty"));
+
+        DatasetSummary s = result.summary();
+        assertEquals(13, s.images());
+        assertEquals(3, s.errors());
+        assertEquals(13, s.labelled());
+        DatasetSummary.Builder b = new DatasetSummary.Builder(s.model(), s.weightsSha256(), FACTORS);
+        expected.forEach(b::add);
+        DatasetSummary ref = b.build();
+        for (int f = 0; f < FACTORS.length; f++) {
+            assertEquals(ref.factors().get(f).accuracy(), s.factors().get(f).accuracy());
+            assertEquals(ref.factors().get(f).flipRate(), s.factors().get(f).flipRate());
+            assertArrayEquals(ref.factors().get(f).meanEntropy(), s.factors().get(f).meanEntropy(), 2e-3);
+        }
+        assertEquals(0.0, s.factors().get(0).flipRate(), "factor 1 against itself");
+        for (String f : new String[] {"summary.json", "entropy_heads.png", "accuracy_vs_factor.png"}) {
+            assertTrue(Files.size(Path.of(out, f)) > 0, f);
+        }
+    }
+
+    /** Every expected row is in {@code rows} with the same values (within the stated tolerances). */
+    static void assertSameRows(List<DatasetRow> expected, Map<String, DatasetRow> rows) {
         assertEquals(rows.size(), expected.size());
         double maxProb = 0;
         double maxEntropy = 0;
@@ -170,28 +210,6 @@ class SparkDatasetTest {
         System.out.printf("spark vs single JVM: max |d top_prob| = %.3g, max |d entropy or attention| = %.3g%n",
                 maxProb, maxEntropy);
 
-        // ImageFolder labels from class names, punctuation ignored: independent of GroundTruth's own code.
-        assertEquals(9, rows.get("file:" + in.toAbsolutePath() + "/ankle_boot/fashion_0_ankle_boot.png @1.0").label());
-        assertEquals(0, rows.get("file:" + in.toAbsolutePath() + "/t_shirt_top/fashion_19_t_shirt_top.png @1.0")
-                .label());
-        assertTrue(rows.get("file:" + in.toAbsolutePath() + "/bag/empty.jpg @3.0").error().contains("empty"));
-
-        DatasetSummary s = result.summary();
-        assertEquals(13, s.images());
-        assertEquals(3, s.errors());
-        assertEquals(13, s.labelled());
-        DatasetSummary.Builder b = new DatasetSummary.Builder(s.model(), s.weightsSha256(), FACTORS);
-        expected.forEach(b::add);
-        DatasetSummary ref = b.build();
-        for (int f = 0; f < FACTORS.length; f++) {
-            assertEquals(ref.factors().get(f).accuracy(), s.factors().get(f).accuracy());
-            assertEquals(ref.factors().get(f).flipRate(), s.factors().get(f).flipRate());
-            assertArrayEquals(ref.factors().get(f).meanEntropy(), s.factors().get(f).meanEntropy(), 2e-3);
-        }
-        assertEquals(0.0, s.factors().get(0).flipRate(), "factor 1 against itself");
-        for (String f : new String[] {"summary.json", "entropy_heads.png", "accuracy_vs_factor.png"}) {
-            assertTrue(Files.size(Path.of(out, f)) > 0, f);
-        }
     }
 
     private static double maxDiff(float[][] a, float[][] b) {
