@@ -70,7 +70,7 @@ public record DatasetSummary(String model, String weightsSha256, long images, lo
     /** The block × head heatmap of mean attention entropy at factor 1 (or the first factor). */
     public JFreeChart entropyChart() {
         FactorSummary f = reference();
-        return DatasetCharts.entropyHeads(model + ": mean attention entropy per head, " + images + " images, factor "
+        return DatasetCharts.entropyHeads(model + ": mean attention entropy per head, " + f.scored() + " images, factor "
                 + number(f.factor()), f.entropyHeads());
     }
 
@@ -83,7 +83,8 @@ public record DatasetSummary(String model, String weightsSha256, long images, lo
             series.put("top-5 accuracy", factors.stream().mapToDouble(f -> orNaN(f.top5Accuracy())).toArray());
         }
         series.put("top-1 changed vs factor 1", factors.stream().mapToDouble(f -> orNaN(f.flipRate())).toArray());
-        return DatasetCharts.versusFactor(model + " on " + images + " images: attention logits × factor", x, series);
+        return DatasetCharts.versusFactor(model + " on " + (images - errors) + " images: attention logits × factor", x,
+                series);
     }
 
     public String toJson() {

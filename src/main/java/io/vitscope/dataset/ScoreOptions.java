@@ -1,5 +1,6 @@
 package io.vitscope.dataset;
 
+import io.vitscope.experiment.ScalingExperiment;
 import java.io.Serializable;
 import java.util.Arrays;
 
@@ -14,19 +15,7 @@ import java.util.Arrays;
 public record ScoreOptions(double[] factors, int topK, int batch, int[] attentionBlocks) implements Serializable {
 
     public ScoreOptions {
-        if (factors == null || factors.length == 0) {
-            throw new IllegalArgumentException("give at least one logit scale factor (1 for the model as is)");
-        }
-        for (int i = 0; i < factors.length; i++) {
-            if (!(factors[i] > 0) || !Double.isFinite(factors[i])) {
-                throw new IllegalArgumentException("logit scale factors must be positive numbers, got " + factors[i]);
-            }
-            for (int j = 0; j < i; j++) {
-                if (factors[j] == factors[i]) {
-                    throw new IllegalArgumentException("logit scale factor " + factors[i] + " is given twice");
-                }
-            }
-        }
+        ScalingExperiment.requireFactors(factors);
         if (topK < 1) {
             throw new IllegalArgumentException("top-k must be at least 1, got " + topK);
         }
