@@ -89,9 +89,9 @@ public final class DatasetCommand implements Callable<Integer> {
             description = "A Spark setting, e.g. --conf spark.executor.memory=4g (repeatable).")
     Map<String, String> conf;
 
-    @Option(names = "--no-ui", negatable = true, defaultValue = "true", fallbackValue = "true",
-            description = "Start Spark's web UI and print its address (default: on; --no-ui turns it off).")
-    boolean ui;
+    @Option(names = "--no-ui", description = "Do not start Spark's web UI (by default it starts and its address is "
+            + "printed).")
+    boolean noUi;
 
     @Override
     public Integer call() {
@@ -119,7 +119,7 @@ public final class DatasetCommand implements Callable<Integer> {
         boolean verbose = parent != null && parent.verbose;
         quietSpark(verbose);
         DatasetJob job = new DatasetJob(input, out, master, partitions, options, labelsFrom,
-                truth == null ? null : truth.toString(), modelSpec(), ui, conf);
+                truth == null ? null : truth.toString(), modelSpec(), !noUi, conf);
         ProgressLine line = new ProgressLine(stderr, System.console() != null, options.factors().length);
         DatasetResult r = io.vitscope.dataset.spark.SparkDataset.run(job, line);
         line.finish();
