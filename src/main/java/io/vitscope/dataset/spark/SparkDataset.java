@@ -410,7 +410,7 @@ public final class SparkDataset {
     /** Counts finished tasks of the stages that score (the last stage submitted) for the progress line. */
     private static final class TaskCounter extends SparkListener {
         private final DatasetJob.Progress progress;
-        private final long t0 = System.nanoTime();
+        private volatile long t0 = System.nanoTime();
         private final AtomicInteger done = new AtomicInteger();
         private final AtomicInteger total = new AtomicInteger();
         private final AtomicLong rows = new AtomicLong();
@@ -423,6 +423,7 @@ public final class SparkDataset {
         @Override
         public void onStageSubmitted(SparkListenerStageSubmitted e) {
             stage = e.stageInfo().stageId();
+            t0 = System.nanoTime();    // the rate is the current stage's: the scoring stage follows a shuffle's
             done.set(0);
             rows.set(0);
             total.set(e.stageInfo().numTasks());
