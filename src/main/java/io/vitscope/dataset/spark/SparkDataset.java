@@ -179,7 +179,7 @@ public final class SparkDataset {
             Dataset<Row> files;
             try {
                 files = reader.load(input).select("path", "content");
-            } catch (RuntimeException e) {
+            } catch (Exception e) {   // AnalysisException (no such path) is checked, and thrown undeclared
                 throw new InvalidInputException(null, input + ": " + firstLine(e));
             }
             List<Row> empty = emptyFiles(spark, input, glob);
