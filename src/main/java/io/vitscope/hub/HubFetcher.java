@@ -112,7 +112,7 @@ public final class HubFetcher {
             Files.createDirectories(dir);
         } catch (IOException e) {
             throw new VitscopeException("Cannot create " + dir + " (" + e.getMessage() + "): check its permissions, or"
-                    + " set " + ModelCache.HOME_ENV + " to a writable directory", e);
+                    + " set " + ModelCache.ENV + " to a writable directory", e);
         }
         List<FetchedFile> files = new ArrayList<>();
         try {

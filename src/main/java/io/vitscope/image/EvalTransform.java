@@ -3,8 +3,7 @@ package io.vitscope.image;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import io.vitscope.model.DataConfig;
-import io.vitscope.model.DataConfig.CropMode;
+import io.vitscope.image.DataConfig.CropMode;
 import java.awt.image.BufferedImage;
 import java.util.List;
 
@@ -22,7 +21,7 @@ import java.util.List;
  *
  * <p>Channels follow {@link DataConfig#inChans()}: 1 is Pillow's {@code convert('L')} of the decoded image.
  *
- * <p>Abbreviations: B batch, C channels, H×W model input size, H'×W' size after the resize step.
+ * <p>Dimension letters as in the glossary ({@code io/vitscope/package-info.java}); H'×W' is the size after the resize step.
  */
 public final class EvalTransform {
 

@@ -1,5 +1,6 @@
 package io.vitscope.probe;
 
+import io.vitscope.InvalidArgumentException;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import java.util.ArrayList;
@@ -92,6 +93,14 @@ public final class Probe implements AutoCloseable {
 
     // ---- captures ----
 
+    /**
+     * Whether {@code pathOrPattern} is a pattern ({@code blocks.*.attn}, {@code blocks.[0-5].attn}, {@code **.qkv}),
+     * which can match several modules, rather than one module's path: the test every target string goes through.
+     */
+    public static boolean isPattern(String pathOrPattern) {
+        return Target.isPattern(pathOrPattern.trim());
+    }
+
     /** The most recent call of the module at {@code path} (or matching a pattern such as {@code blocks.*.attn}). */
     public CallCapture captureCall(String pathOrPattern) {
         return add(new CallCapture(this, Target.path(root, pathOrPattern), false, false));
@@ -153,8 +162,8 @@ public final class Probe implements AutoCloseable {
             try {
                 sites.add(Site.find(c, site));
             } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException(target + " includes " + c.getSimpleName() + " modules, and "
-                        + e.getMessage().substring(0, 1).toLowerCase() + e.getMessage().substring(1), e);
+                throw new InvalidArgumentException(target + " includes " + c.getSimpleName() + " modules, and "
+                        + e.getMessage().substring(0, 1).toLowerCase() + e.getMessage().substring(1));
             }
         }
         Breakpoint bp = new Breakpoint(this, target, sites);

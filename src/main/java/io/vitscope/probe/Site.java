@@ -1,5 +1,6 @@
 package io.vitscope.probe;
 
+import io.vitscope.InvalidArgumentException;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -110,7 +111,7 @@ public final class Site {
                 return s;
             }
         }
-        throw new IllegalArgumentException("No site '" + nameOrSource + "' in " + owner.getSimpleName()
+        throw new InvalidArgumentException("No site '" + nameOrSource + "' in " + owner.getSimpleName()
                 + ". Valid sites: " + describe(sites));
     }
 

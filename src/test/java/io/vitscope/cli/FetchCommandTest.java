@@ -45,7 +45,7 @@ class FetchCommandTest {
         hub = new FakeHub();
         hub.serve(REPO_PATH + "config.json", CONFIG);
         hub.serve(REPO_PATH + "model.safetensors", WEIGHTS).etag(Sha256.of(WEIGHTS));
-        env.put("VITSCOPE_HOME", home.toString());
+        env.put("VITSCOPE_CACHE", home.toString());
         env.put("HF_ENDPOINT", hub.endpoint().toString());
     }
 
@@ -88,7 +88,7 @@ class FetchCommandTest {
         Path other = home.resolve("elsewhere");
         env.put("HF_ENDPOINT", "http://127.0.0.1:" + FakeHub.closedPort());
 
-        assertEquals(0, run(false, "--home", other.toString(), "--endpoint", hub.endpoint() + "/",
+        assertEquals(0, run(false, "--cache", other.toString(), "--endpoint", hub.endpoint() + "/",
                 "vit_tiny_patch16_224.augreg_in21k_ft_in1k"));
 
         assertTrue(Files.exists(other.resolve("models/vit_tiny_patch16_224.augreg_in21k_ft_in1k/model.safetensors")));

@@ -419,8 +419,8 @@ class HubFetcherTest {
 
     @Test
     void homeComesFromVitscopeHome() {
-        assertEquals(Path.of("/data/vs"), ModelCache.defaultHome(Map.of("VITSCOPE_HOME", "/data/vs")));
-        assertEquals(Path.of(System.getProperty("user.home"), ".cache", "vitscope"), ModelCache.defaultHome(Map.of()));
+        assertEquals(Path.of("/data/vs"), ModelCache.defaultRoot(Map.of("VITSCOPE_CACHE", "/data/vs")));
+        assertEquals(Path.of(System.getProperty("user.home"), ".cache", "vitscope"), ModelCache.defaultRoot(Map.of()));
     }
 
     private static List<String> listDir(Path dir) throws IOException {
