@@ -73,7 +73,7 @@ public final class AttentionEntropy {
         int b = (int) s.get(0);
         int n = (int) s.get(1);
         int t = (int) s.get(3);
-        float[] flat = Attention.floats(attn);                               // (B, N, T, T)
+        float[] flat = AttentionMaps.floats(attn);                          // (B, N, T, T)
         double[][] out = new double[b][n];
         for (int i = 0; i < b; i++) {
             for (int h = 0; h < n; h++) {

@@ -1,10 +1,10 @@
 package io.vitscope.cli;
 
-import io.vitscope.InvalidInputException;
 import io.vitscope.dataset.DatasetJob;
 import io.vitscope.dataset.DatasetResult;
 import io.vitscope.dataset.ModelSpec;
 import io.vitscope.dataset.ScoreOptions;
+import io.vitscope.experiment.ScalingExperiment;
 import io.vitscope.hub.ModelCache;
 import io.vitscope.model.Presets;
 import java.io.PrintWriter;
@@ -95,25 +95,15 @@ public final class DatasetCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        ScoreOptions options;
-        try {
-            options = new ScoreOptions(ExperimentCommand.Scale.parseFactors(factors), top, batch, blocks());
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(e.getMessage().replace("--factors", "--scale-attn-logits"), e);
-        }
+        ScoreOptions options = new ScoreOptions(parseFactors(), top, batch, blocks());
         if (labelsFrom != null) {
             labelsFrom = labelsFrom.toLowerCase(Locale.ROOT);
-            if (!labelsFrom.equals("folder") && !labelsFrom.equals("column")) {
-                throw new IllegalArgumentException("--labels-from must be 'folder' or 'column', got '" + labelsFrom
-                        + "'");
-            }
-            if (truth != null) {
-                throw new IllegalArgumentException("--labels-from and --truth both give labels: choose one");
-            }
+            BadValue.check(labelsFrom.equals("folder") || labelsFrom.equals("column"), spec,
+                    "--labels-from must be 'folder' or 'column', got '" + labelsFrom + "'");
+            BadValue.check(truth == null, spec, "--labels-from and --truth both give labels: choose one");
         }
-        if (partitions != null && partitions < 1) {
-            throw new IllegalArgumentException("--partitions must be at least 1, got " + partitions);
-        }
+        BadValue.check(partitions == null || partitions >= 1, spec, "--partitions must be at least 1, got "
+                + partitions);
         PrintWriter stdout = spec.commandLine().getOut();
         PrintWriter stderr = spec.commandLine().getErr();
         boolean verbose = parent != null && parent.verbose;
@@ -133,6 +123,25 @@ public final class DatasetCommand implements Callable<Integer> {
         return Main.OK;
     }
 
+    private double[] parseFactors() {
+        String[] parts = factors.trim().split("\\s*,\\s*");
+        double[] fs = new double[parts.length];
+        for (int i = 0; i < parts.length; i++) {
+            try {
+                fs[i] = Double.parseDouble(parts[i]);
+            } catch (NumberFormatException e) {
+                throw new BadValue(spec, "--scale-attn-logits takes positive numbers separated by commas, like "
+                        + "0.5,1,2,3,5; got '" + factors + "'");
+            }
+        }
+        try {
+            ScalingExperiment.requireFactors(fs);
+        } catch (IllegalArgumentException e) {
+            throw new BadValue(spec, "--scale-attn-logits: " + e.getMessage());
+        }
+        return fs;
+    }
+
     private int[] blocks() {
         if (saveAttention == null || saveAttention.isBlank()) {
             return new int[0];
@@ -140,8 +149,8 @@ public final class DatasetCommand implements Callable<Integer> {
         try {
             return Arrays.stream(saveAttention.trim().split("\\s*,\\s*")).mapToInt(Integer::parseInt).toArray();
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("--save-attention takes block numbers separated by commas, like 0,11; "
-                    + "got '" + saveAttention + "'");
+            throw new BadValue(spec, "--save-attention takes block numbers separated by commas, like 0,11; got '"
+                    + saveAttention + "'");
         }
     }
 
@@ -154,10 +163,8 @@ public final class DatasetCommand implements Callable<Integer> {
         }
         if (modelOptions.model != null) {
             Presets.get(modelOptions.model);
-            ModelCache cache = ModelCache.atDefaultHome();
-            Path dir = cache.find(modelOptions.model).map(ModelCache.CachedModel::dir)
-                    .orElseThrow(() -> new InvalidInputException(null, cache.missingWeightsMessage(modelOptions.model)));
-            return new ModelSpec(null, dir.toAbsolutePath().toString(), labels);
+            return new ModelSpec(null, ModelCache.atDefaultRoot().requireWeights(modelOptions.model).getParent()
+                    .toAbsolutePath().toString(), labels);
         }
         return new ModelSpec(null, null, labels);
     }

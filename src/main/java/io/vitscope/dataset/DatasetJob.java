@@ -1,5 +1,6 @@
 package io.vitscope.dataset;
 
+import io.vitscope.InvalidArgumentException;
 import java.util.Map;
 
 /**
@@ -24,19 +25,19 @@ public record DatasetJob(String input, String out, String master, Integer partit
     public DatasetJob {
         conf = conf == null ? Map.of() : Map.copyOf(conf);
         if (input == null || input.isBlank()) {
-            throw new IllegalArgumentException("input: give a folder, a glob, a list of paths or a table");
+            throw new InvalidArgumentException("input", "input: give a folder, a glob, a list of paths or a table");
         }
         if (out == null || out.isBlank()) {
-            throw new IllegalArgumentException("out: give the folder to write the results into");
+            throw new InvalidArgumentException("out", "out: give the folder to write the results into");
         }
         if (partitions != null && partitions < 1) {
-            throw new IllegalArgumentException("partitions must be at least 1, got " + partitions);
+            throw new InvalidArgumentException("partitions", "partitions must be at least 1, got " + partitions);
         }
         if (labelsFrom != null && !labelsFrom.equals("folder") && !labelsFrom.equals("column")) {
-            throw new IllegalArgumentException("labelsFrom must be 'folder' or 'column', got '" + labelsFrom + "'");
+            throw new InvalidArgumentException("labelsFrom", "labelsFrom must be 'folder' or 'column', got '" + labelsFrom + "'");
         }
         if (labelsFrom != null && truth != null) {
-            throw new IllegalArgumentException("labels come either from a truth CSV or from " + labelsFrom
+            throw new InvalidArgumentException("labelsFrom", "labels come either from a truth CSV or from " + labelsFrom
                     + ", not both");
         }
     }

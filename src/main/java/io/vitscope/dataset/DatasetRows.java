@@ -1,14 +1,15 @@
 package io.vitscope.dataset;
 
+import io.vitscope.InvalidArgumentException;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import io.vitscope.VitscopeException;
 import io.vitscope.analysis.AttentionEntropy;
-import io.vitscope.experiment.Classifier;
-import io.vitscope.experiment.Input;
+import io.vitscope.predict.Classifier;
+import io.vitscope.predict.Input;
 import io.vitscope.experiment.LogitScaling;
-import io.vitscope.experiment.Prediction;
+import io.vitscope.predict.Prediction;
 import io.vitscope.hub.Sha256;
 import io.vitscope.model.Attention;
 import io.vitscope.probe.Probe;
@@ -41,7 +42,7 @@ public final class DatasetRows {
         int depth = classifier.model().config().depth();
         for (int b : options.attentionBlocks()) {
             if (b >= depth) {
-                throw new IllegalArgumentException("attention block " + b + " is out of range: "
+                throw new InvalidArgumentException("attentionBlocks", "attention block " + b + " is out of range: "
                         + classifier.model().name() + " has " + depth + " blocks, numbered 0.." + (depth - 1));
             }
         }

@@ -70,8 +70,8 @@ public record DatasetSummary(String model, String weightsSha256, long images, lo
     /** The block × head heatmap of mean attention entropy at factor 1 (or the first factor). */
     public JFreeChart entropyChart() {
         FactorSummary f = reference();
-        return DatasetCharts.entropyHeads(model + ": mean attention entropy per head, " + f.scored() + " images, factor "
-                + number(f.factor()), f.entropyHeads());
+        return DatasetCharts.entropyHeads(model + ": mean attention entropy per head, " + f.scored()
+                + " images, factor " + number(f.factor()), f.entropyHeads());
     }
 
     /** Accuracy (when labels are known) and the top-1 flip rate against the logit scale. */
@@ -88,7 +88,8 @@ public record DatasetSummary(String model, String weightsSha256, long images, lo
     }
 
     public String toJson() {
-        return new GsonBuilder().setPrettyPrinting().serializeNulls().serializeSpecialFloatingPointValues().create().toJson(this) + "\n";
+        return new GsonBuilder().setPrettyPrinting().serializeNulls().serializeSpecialFloatingPointValues().create()
+                .toJson(this) + "\n";
     }
 
     /** A plain-text table: factor, images, accuracy, flip rate, mean entropy of the first and last block. */

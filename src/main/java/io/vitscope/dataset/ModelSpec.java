@@ -1,7 +1,7 @@
 package io.vitscope.dataset;
 
-import io.vitscope.model.LoadedModel;
-import io.vitscope.model.Models;
+import io.vitscope.checkpoint.LoadedModel;
+import io.vitscope.checkpoint.Models;
 import io.vitscope.model.Presets;
 import java.io.Serializable;
 import java.nio.file.Path;
@@ -28,15 +28,7 @@ public record ModelSpec(String arch, String weights, String labels) implements S
     public LoadedModel load() {
         LoadedModel loaded = weights == null ? Models.loadDefault()
                 : Models.load(arch == null ? null : Presets.get(arch).name(), Path.of(weights));
-        if (labels == null) {
-            return loaded;
-        }
-        try {
-            return loaded.withLabels(Models.readLabels(Path.of(labels), loaded.config().numClasses()));
-        } catch (RuntimeException e) {
-            loaded.close();
-            throw e;
-        }
+        return labels == null ? loaded : Models.withLabels(loaded, Path.of(labels));
     }
 
     /**

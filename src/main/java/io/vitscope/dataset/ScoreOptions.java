@@ -1,5 +1,6 @@
 package io.vitscope.dataset;
 
+import io.vitscope.InvalidArgumentException;
 import io.vitscope.experiment.ScalingExperiment;
 import java.io.Serializable;
 import java.util.Arrays;
@@ -17,15 +18,15 @@ public record ScoreOptions(double[] factors, int topK, int batch, int[] attentio
     public ScoreOptions {
         ScalingExperiment.requireFactors(factors);
         if (topK < 1) {
-            throw new IllegalArgumentException("top-k must be at least 1, got " + topK);
+            throw new InvalidArgumentException("topK", "top-k must be at least 1, got " + topK);
         }
         if (batch < 1) {
-            throw new IllegalArgumentException("batch must be at least 1 image, got " + batch);
+            throw new InvalidArgumentException("batch", "batch must be at least 1 image, got " + batch);
         }
         attentionBlocks = attentionBlocks == null ? new int[0] : attentionBlocks.clone();
         for (int b : attentionBlocks) {
             if (b < 0) {
-                throw new IllegalArgumentException("attention blocks are numbered from 0, got " + b);
+                throw new InvalidArgumentException("attentionBlocks", "attention blocks are numbered from 0, got " + b);
             }
         }
         factors = factors.clone();

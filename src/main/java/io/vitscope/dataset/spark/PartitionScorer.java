@@ -1,14 +1,13 @@
 package io.vitscope.dataset.spark;
 
-import ai.djl.pytorch.jni.JniUtils;
 import io.vitscope.dataset.DatasetImage;
 import io.vitscope.dataset.DatasetRow;
 import io.vitscope.dataset.DatasetRows;
 import io.vitscope.dataset.GroundTruth;
 import io.vitscope.dataset.ModelSpec;
 import io.vitscope.dataset.ScoreOptions;
-import io.vitscope.experiment.Classifier;
-import io.vitscope.model.MklFastPath;
+import io.vitscope.predict.Classifier;
+import io.vitscope.engine.Engines;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -54,10 +53,9 @@ final class PartitionScorer implements MapPartitionsFunction<Row, Row> {
     @Override
     public Iterator<Row> call(Iterator<Row> input) {
         System.setProperty("ai.djl.offline", System.getProperty("ai.djl.offline", "true"));
-        MklFastPath.apply();
-        Classifier classifier = new Classifier(executorSpec().shared());
         TaskContext task = TaskContext.get();
-        JniUtils.setNumThreads(task == null ? 1 : Math.max(1, task.cpus()));
+        Engines.start(task == null ? 1 : Math.max(1, task.cpus()));   // MKL's fast path first, then this thread's count
+        Classifier classifier = new Classifier(executorSpec().shared());
         return new Iterator<>() {
             private final ArrayDeque<Row> ready = new ArrayDeque<>();
 

@@ -1,5 +1,6 @@
 package io.vitscope.dataset.spark;
 
+import io.vitscope.InvalidArgumentException;
 import io.vitscope.InvalidInputException;
 import io.vitscope.VitscopeException;
 import io.vitscope.dataset.DatasetJob;
@@ -7,10 +8,10 @@ import io.vitscope.dataset.DatasetResult;
 import io.vitscope.dataset.DatasetSummary;
 import io.vitscope.dataset.GroundTruth;
 import io.vitscope.dataset.ModelSpec;
-import io.vitscope.experiment.Inputs;
+import io.vitscope.predict.Inputs;
 import io.vitscope.hub.Sha256;
-import io.vitscope.model.LoadedModel;
-import io.vitscope.model.Models;
+import io.vitscope.checkpoint.LoadedModel;
+import io.vitscope.checkpoint.Models;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
@@ -167,7 +168,7 @@ public final class SparkDataset {
         String lower = input.toLowerCase(Locale.ROOT);
         boolean table = lower.endsWith(".csv") || lower.endsWith(".parquet") || lower.endsWith(".txt");
         if (labelColumn && !table) {
-            throw new IllegalArgumentException("labels from a column need a table input (.csv or .parquet with "
+            throw new InvalidArgumentException("labelsFrom", "labels from a column need a table input (.csv or .parquet with "
                     + "path and label columns), got " + input);
         }
         if (!table) {

@@ -8,7 +8,7 @@ import io.vitscope.dataset.DatasetResult;
 import io.vitscope.dataset.DatasetRow;
 import io.vitscope.dataset.ModelSpec;
 import io.vitscope.dataset.ScoreOptions;
-import io.vitscope.model.LoadedModel;
+import io.vitscope.checkpoint.LoadedModel;
 import java.io.File;
 import java.io.IOException;
 import java.net.ServerSocket;
