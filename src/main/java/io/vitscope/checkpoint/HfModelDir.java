@@ -46,6 +46,9 @@ public record HfModelDir(Path dir, VitConfig config, List<String> classNames, Da
     public static final String PREPROCESSOR = "preprocessor_config.json";
     public static final String WEIGHTS = ModelDir.WEIGHTS;
 
+    /** A generous bound on sizes and widths: beyond it a config is corrupt, not ambitious. */
+    static final int MAX_SIDE = 1 << 16;
+
     /** transformers' {@code IMAGENET_STANDARD_MEAN} / {@code _STD}, ViTImageProcessor's defaults. */
     private static final double[] STANDARD = {0.5, 0.5, 0.5};
 
@@ -110,19 +113,30 @@ public record HfModelDir(Path dir, VitConfig config, List<String> classNames, Da
         }
         int[] image = c.size("image_size", 224);
         int[] patch = c.size("patch_size", 16);
+        for (int i = 0; i < 2; i++) {
+            c.integer("image_size", c.obj.get("image_size") == null ? null : image[i], 1, MAX_SIDE);
+            c.integer("patch_size", c.obj.get("patch_size") == null ? null : patch[i], 1, MAX_SIDE);
+        }
         if (patch[0] != patch[1]) {
             throw c.bad("patch_size", "is " + patch[0] + "x" + patch[1] + "; only square patches are supported");
         }
-        int channels = c.integer("num_channels", 3);
-        int hidden = c.integer("hidden_size", 768);
-        int layers = c.integer("num_hidden_layers", 12);
-        int heads = c.integer("num_attention_heads", 12);
-        int intermediate = c.integer("intermediate_size", 3072);
-        boolean qkvBias = c.bool("qkv_bias", true);
-        double eps = c.number("layer_norm_eps", 1e-12);
-        if (hidden <= 0) {
-            throw c.bad("hidden_size", "must be positive, found " + hidden);
+        if (image[0] % patch[0] != 0 || image[1] % patch[0] != 0) {
+            throw c.bad("image_size", image[0] + "x" + image[1] + " is not a multiple of key 'patch_size' " + patch[0]);
         }
+        int channels = c.integer("num_channels", 3, 1, 3);
+        if (channels == 2) {
+            throw c.bad("num_channels", "is 2; images are read as 1 (grayscale) or 3 (RGB) channels");
+        }
+        int hidden = c.integer("hidden_size", 768, 1, MAX_SIDE);
+        int layers = c.integer("num_hidden_layers", 12, 1, VitConfig.MAX_DEPTH);
+        int heads = c.integer("num_attention_heads", 12, 1, MAX_SIDE);
+        if (hidden % heads != 0) {
+            throw c.bad("num_attention_heads", heads + " does not divide key 'hidden_size' " + hidden
+                    + " (each head gets hidden_size / num_attention_heads dimensions)");
+        }
+        int intermediate = c.integer("intermediate_size", 3072, 1, 64 * MAX_SIDE);
+        boolean qkvBias = c.bool("qkv_bias", true);
+        double eps = c.number("layer_norm_eps", 1e-12, Double.MIN_VALUE, 0.5);
         double mlpRatio = (double) intermediate / hidden;
         try {
             VitConfig v = new VitConfig(image[0], image[1], patch[0], channels, 1, hidden, layers, heads, mlpRatio,
@@ -220,14 +234,15 @@ public record HfModelDir(Path dir, VitConfig config, List<String> classNames, Da
         if (doResize && doCrop && p.has("crop_size")) {
             int[] crop = p.processorSize("crop_size");
             cropPct = Math.min((double) crop[0] / height, 1.0);
+            if (cropPct < DataConfig.MIN_CROP_PCT) {
+                throw p.bad("crop_size", crop[0] + " is less than " + DataConfig.MIN_CROP_PCT + " of size " + height
+                        + ": crop_size / size must be from " + DataConfig.MIN_CROP_PCT + " to 1");
+            }
             height = crop[0];
             width = crop[1];
             mode = CropMode.CENTER;
         } else if (doResize && doCrop && p.has("crop_pct")) {
-            cropPct = p.number("crop_pct", 1.0);
-            if (!(cropPct > 0 && cropPct <= 1)) {
-                throw p.bad("crop_pct", "must be in (0, 1], found " + cropPct);
-            }
+            cropPct = p.number("crop_pct", 1.0, DataConfig.MIN_CROP_PCT, 1);
             mode = CropMode.CENTER;
         }
         if (!doResize) {
@@ -236,16 +251,23 @@ public record HfModelDir(Path dir, VitConfig config, List<String> classNames, Da
             width = vit.imgWidth();
         }
         if (height != vit.imgHeight() || width != vit.imgWidth()) {
-            throw p.bad(mode == CropMode.CENTER ? "crop_size" : "size", "gives " + height + "x" + width
+            String key = mode == CropMode.CENTER ? "crop_size" : "size";
+            throw p.bad(key, "(" + Json.kind(p.obj.get(key)) + ") gives " + height + "x" + width
                     + " inputs but config.json's image_size is " + vit.imgHeight() + "x" + vit.imgWidth());
         }
         double[] mean = p.bool("do_normalize", true) ? p.perChannel("image_mean", STANDARD, channels) : fill(0, channels);
         double[] std = p.bool("do_normalize", true) ? p.perChannel("image_std", STANDARD, channels) : fill(1, channels);
         // DataConfig scales pixels by 1/255 before normalizing; another rescale_factor r (or none: r = 1) is the
         // same as mean and std divided by 255·r: (X·r − m) / s = (X/255 − m/(255r)) / (s/(255r)).
-        double r = p.bool("do_rescale", true) ? p.number("rescale_factor", 1 / 255.0) : 1.0;
-        if (!(r > 0 && Double.isFinite(r))) {
-            throw p.bad("rescale_factor", "must be positive, found " + r);
+        // Bounded so that mean and std divided by 255·r below stay finite and non-zero.
+        double r = p.bool("do_rescale", true) ? p.number("rescale_factor", 1 / 255.0, 1e-6, 1) : 1.0;
+        for (int c = 0; c < channels; c++) {
+            if (!Double.isFinite(mean[c])) {
+                throw p.bad("image_mean", "must hold finite numbers, found " + Arrays.toString(mean));
+            }
+            if (!(std[c] > 0 && Double.isFinite(std[c]))) {
+                throw p.bad("image_std", "must hold positive finite numbers, found " + Arrays.toString(std));
+            }
         }
         double k = 255 * r;
         if (Math.abs(k - 1) > 1e-9) {
@@ -273,10 +295,102 @@ public record HfModelDir(Path dir, VitConfig config, List<String> classNames, Da
     static final class Json {
         final Path file;
         final JsonObject obj;
+        /** The path of this object in the file ({@code "pretrained_cfg."}), prefixed to every key in messages. */
+        final String prefix;
 
         Json(Path file, JsonObject obj) {
+            this(file, obj, "");
+        }
+
+        private Json(Path file, JsonObject obj, String prefix) {
             this.file = file;
             this.obj = obj;
+            this.prefix = prefix;
+        }
+
+        /** The object under {@code key} (empty when absent), whose errors name {@code key.inner}. */
+        Json object(String key) {
+            if (!has(key)) {
+                return new Json(file, new JsonObject(), prefix + key + ".");
+            }
+            JsonElement e = obj.get(key);
+            if (!e.isJsonObject()) {
+                throw bad(key, "must be an object, found " + kind(e));
+            }
+            return new Json(file, e.getAsJsonObject(), prefix + key + ".");
+        }
+
+        /** An integer from {@code min} to {@code max}; "twelve", 12.7 and 1e10 are errors naming the range. */
+        int integer(String key, int dflt, int min, int max) {
+            if (!has(key)) {
+                return dflt;
+            }
+            return integer(key, obj.get(key), min, max);
+        }
+
+        /** Checks a value already read from {@code key} (null: the key is absent) against the range. */
+        void integer(String key, Integer value, int min, int max) {
+            if (value != null && (value < min || value > max)) {
+                throw bad(key, "must be an integer from " + min + " to " + max + ", found " + kind(obj.get(key)));
+            }
+        }
+
+        /** {@code e} (the value of {@code key}, or an element of it) as an integer from {@code min} to {@code max}. */
+        int integer(String key, JsonElement e, int min, int max) {
+            String range = "an integer from " + min + " to " + max;
+            int v;
+            try {
+                v = e.isJsonPrimitive() && e.getAsJsonPrimitive().isNumber()
+                        ? new BigDecimal(e.getAsString()).intValueExact() : Integer.MIN_VALUE;
+            } catch (ArithmeticException | NumberFormatException x) {
+                v = Integer.MIN_VALUE;
+            }
+            if (v < min || v > max) {
+                throw bad(key, "must be " + range + ", found " + kind(e));
+            }
+            return v;
+        }
+
+        /** A finite number from {@code min} to {@code max}, both included. */
+        double number(String key, double dflt, double min, double max) {
+            if (!has(key)) {
+                return dflt;
+            }
+            JsonElement e = obj.get(key);
+            double v = e.isJsonPrimitive() && e.getAsJsonPrimitive().isNumber() ? e.getAsDouble() : Double.NaN;
+            if (!(v >= min && v <= max)) {
+                throw bad(key, "must be a number from " + min + " to " + max + ", found " + kind(e));
+            }
+            return v;
+        }
+
+        /** One of {@code choices} (compared ignoring case), returned in lower case. */
+        String choice(String key, String dflt, String... choices) {
+            String v = string(key, dflt);
+            for (String c : choices) {
+                if (c.equalsIgnoreCase(v.strip())) {
+                    return c;
+                }
+            }
+            throw bad(key, "is '" + v + "'; it must be one of " + String.join(", ", choices));
+        }
+
+        /** A list of strings; a null or a number in it is an error naming its index. */
+        List<String> strings(String key) {
+            JsonElement e = obj.get(key);
+            if (!e.isJsonArray()) {
+                throw bad(key, "must be a list of strings, found " + kind(e));
+            }
+            List<String> out = new ArrayList<>();
+            JsonArray a = e.getAsJsonArray();
+            for (int i = 0; i < a.size(); i++) {
+                JsonElement v = a.get(i);
+                if (!(v.isJsonPrimitive() && v.getAsJsonPrimitive().isString())) {
+                    throw bad(key, "entry " + i + " must be a string, found " + kind(v));
+                }
+                out.add(v.getAsString());
+            }
+            return out;
         }
 
         static Json read(Path file) {
@@ -306,7 +420,7 @@ public record HfModelDir(Path dir, VitConfig config, List<String> classNames, Da
         }
 
         InvalidInputException bad(String key, String problem) {
-            return new InvalidInputException(file, "key '" + key + "' " + problem);
+            return new InvalidInputException(file, "key '" + prefix + key + "' " + problem);
         }
 
         String string(String key, String dflt) {
@@ -381,17 +495,17 @@ public record HfModelDir(Path dir, VitConfig config, List<String> classNames, Da
         int[] processorSize(String key) {
             JsonElement e = obj.get(key);
             if (e.isJsonObject()) {
-                Json sub = new Json(file, e.getAsJsonObject());
+                Json sub = object(key);
                 if (sub.has("height") && sub.has("width")) {
-                    return new int[] {sub.integer("height", 0), sub.integer("width", 0)};
+                    return new int[] {sub.integer("height", 0, 1, MAX_SIDE), sub.integer("width", 0, 1, MAX_SIDE)};
                 }
                 if (sub.has("shortest_edge")) {
-                    int s = sub.integer("shortest_edge", 0);
+                    int s = sub.integer("shortest_edge", 0, 1, MAX_SIDE);
                     return new int[] {s, s};
                 }
                 throw bad(key, "must be an integer, {\"height\", \"width\"} or {\"shortest_edge\"}, found " + kind(e));
             }
-            int v = integer(key, e);
+            int v = integer(key, e, 1, MAX_SIDE);
             return new int[] {v, v};
         }
 
@@ -423,7 +537,7 @@ public record HfModelDir(Path dir, VitConfig config, List<String> classNames, Da
                 return "null";
             }
             if (e.isJsonObject()) {
-                return "an object";
+                return e.toString().length() <= 40 ? e.toString() : "an object";
             }
             if (e.isJsonArray()) {
                 return e.toString().length() <= 40 ? e.toString() : "an array";

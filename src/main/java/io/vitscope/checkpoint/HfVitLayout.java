@@ -2,6 +2,7 @@ package io.vitscope.checkpoint;
 
 import io.vitscope.InvalidInputException;
 import io.vitscope.weights.Shapes;
+import io.vitscope.weights.DType;
 import io.vitscope.weights.TensorSource;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -195,7 +196,10 @@ public final class HfVitLayout {
         List<TensorSource> list = List.of(parts);
         String description = name + " " + Shapes.format(stacked) + " = cat(" + parts[0].name() + ", " + parts[1].name()
                 + ", " + parts[2].name() + ")";
-        return TensorSource.derived(name, stacked, file, description, dst -> {
+        // The stack is as unfit for weights as its least fit part.
+        DType dtype = Arrays.stream(parts).map(TensorSource::dtype).filter(t -> !t.isFloatingPoint()).findFirst()
+                .orElse(parts[0].dtype());
+        return TensorSource.derived(name, stacked, file, dtype, description, dst -> {
             for (TensorSource p : list) {
                 p.readInto(dst); // each part is contiguous, so stacking along dim 0 is appending
             }
@@ -207,7 +211,7 @@ public final class HfVitLayout {
         if (source.name().equals(name)) {
             return source;
         }
-        return TensorSource.derived(name, source.shape(), source.file(),
+        return TensorSource.derived(name, source.shape(), source.file(), source.dtype(),
                 name + " " + Shapes.format(source.shape()) + " <- " + source.name(), source::readInto);
     }
 }

@@ -5,7 +5,9 @@ import io.vitscope.model.VisionTransformer;
 import io.vitscope.weights.SafetensorsWriter;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.List;
@@ -26,12 +28,24 @@ public final class ModelDir {
 
     private ModelDir() {}
 
+    /** Whether {@code dir} already holds a model (its weights or its config), which a write would replace. */
+    public static boolean holdsModel(Path dir) {
+        return Files.exists(dir.resolve(WEIGHTS), LinkOption.NOFOLLOW_LINKS)
+                || Files.exists(dir.resolve(CONFIG), LinkOption.NOFOLLOW_LINKS);
+    }
+
     /**
      * @param training what to record about the run under {@code "training"} (values: strings, numbers, booleans,
      *     lists of numbers); insertion order is kept
+     * @param replace whether a model already in {@code dir} may be replaced; when false and {@link #holdsModel} is
+     *     true, nothing is written and a {@link FileAlreadyExistsException} is thrown
      */
     public static void write(Path dir, String architecture, VisionTransformer model, DataConfig dataConfig,
-                             List<String> labels, Map<String, Object> training) throws IOException {
+                             List<String> labels, Map<String, Object> training, boolean replace) throws IOException {
+        if (!replace && holdsModel(dir)) {
+            throw new FileAlreadyExistsException(dir.toString(), null,
+                    "it holds a model already; pass replace = true to replace it");
+        }
         Files.createDirectories(dir);
         SafetensorsWriter weights = new SafetensorsWriter().metadata("format", "pt");
         model.namedParameters().forEach((name, p) -> weights.add(name, p.getArray()));

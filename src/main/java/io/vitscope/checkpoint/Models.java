@@ -146,9 +146,13 @@ public final class Models {
      * there yet (training writes it): {@code -Dvitscope.home}, else the working directory.
      */
     public static Path projectModelDir() {
+        return home().resolve("models").resolve(DEFAULT_MODEL);
+    }
+
+    /** vitscope's home, the project folder: {@code -Dvitscope.home}, else the working directory; absolute. */
+    public static Path home() {
         String home = System.getProperty(HOME_PROPERTY);
-        return Path.of(home != null && !home.isBlank() ? home : "").toAbsolutePath().resolve("models")
-                .resolve(DEFAULT_MODEL);
+        return Path.of(home != null && !home.isBlank() ? home : "").toAbsolutePath();
     }
 
     /** The embedded model's folder as {@link #loadDefault()} finds it. */
@@ -216,8 +220,18 @@ public final class Models {
         } catch (IOException e) {
             throw new InvalidInputException(file, "cannot read the labels file (" + e.getMessage() + ")");
         }
+        lines = new ArrayList<>(lines);
+        if (!lines.isEmpty() && lines.get(0).startsWith("\uFEFF")) {
+            lines.set(0, lines.get(0).substring(1));      // a UTF-8 BOM (Windows editors write one), not the label
+        }
         while (!lines.isEmpty() && lines.get(lines.size() - 1).isBlank()) {
             lines.remove(lines.size() - 1);
+        }
+        for (int i = 0; i < lines.size(); i++) {
+            if (lines.get(i).isBlank()) {
+                throw new InvalidInputException(file, "line " + (i + 1) + " is blank: every class needs a name (one"
+                        + " per line, in class-index order; blank lines are allowed only at the end)");
+            }
         }
         if (lines.size() != numClasses) {
             throw new InvalidInputException(file, "the labels file has " + lines.size() + " lines but the model has "

@@ -5,6 +5,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import io.vitscope.InvalidInputException;
 import io.vitscope.model.VisionTransformer;
+import io.vitscope.weights.DType;
 import io.vitscope.weights.TensorSource;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -54,6 +55,20 @@ public final class StateDicts {
             list(parts, "mis-shaped", misShaped);
             throw new InvalidInputException(file, "the checkpoint does not fit " + what + ": " + String.join("; ", parts)
                     + ". Check that the architecture is the one the checkpoint was trained as");
+        }
+        // Integer and BOOL tensors convert to float32 without complaint and then predict nonsense: refuse them by name.
+        List<String> notFloat = new ArrayList<>();
+        for (String name : expected.keySet()) {
+            DType t = stateDict.get(name).dtype();
+            if (!t.isFloatingPoint()) {
+                notFloat.add(name + " is " + t);
+            }
+        }
+        if (!notFloat.isEmpty()) {
+            List<String> parts = new ArrayList<>();
+            list(parts, "integer or boolean tensors where " + what + " needs floating-point weights", notFloat);
+            throw new InvalidInputException(file, parts.get(0) + ". Weights must be F32, F16, BF16 or F64: this file "
+                    + "is not a model checkpoint, or was converted with the wrong dtype");
         }
         LinkedHashMap<String, Parameter> params = model.namedParameters();
         for (Map.Entry<String, Parameter> e : params.entrySet()) {

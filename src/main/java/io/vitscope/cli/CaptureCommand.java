@@ -63,7 +63,8 @@ public final class CaptureCommand implements Callable<Integer> {
                 capture.get().save(out);
             }
             for (CallRecord r : capture.all()) {
-                o.println(r.path() + " (" + r.moduleClass().getSimpleName() + "): " + r.describeLocals());
+                o.println((r.path().isEmpty() ? "(root)" : r.path()) + " (" + r.moduleClass().getSimpleName() + "): "
+                        + r.describeLocals());
             }
             o.println("wrote " + out);
         }

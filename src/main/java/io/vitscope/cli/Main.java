@@ -25,6 +25,7 @@ import picocli.CommandLine.ScopeType;
         description = "A Vision Transformer inference engine with a debugger built in.",
         subcommands = {PredictCommand.class, CaptureCommand.class, AttentionCommand.class, ExperimentCommand.class,
                 DatasetCommand.class, BenchCommand.class, EvalCommand.class, TrainCommand.class, FetchCommand.class,
+                ServeCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main {
 

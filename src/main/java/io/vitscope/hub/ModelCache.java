@@ -81,17 +81,6 @@ public final class ModelCache {
     }
 
     /**
-     * Loads the cached checkpoint of {@code ARCH} or {@code ARCH.TAG} ({@link #find(String)}).
-     *
-     * @throws InvalidInputException when it is not in the cache, saying how to fetch it
-     */
-    public LoadedModel load(String archOrArchDotTag) {
-        Path dir = find(archOrArchDotTag).map(CachedModel::dir)
-                .orElseThrow(() -> new InvalidInputException(null, missingWeightsMessage(archOrArchDotTag)));
-        return Models.load(null, dir);
-    }
-
-    /**
      * The cached checkpoint of {@code ARCH} or {@code ARCH.TAG}. A bare architecture means its preset's default tag
      * only: other tags may have another head (21k classes for {@code in21k}), which the preset's config does not
      * describe.
@@ -114,6 +103,28 @@ public final class ModelCache {
     public Path requireWeights(String archOrArchDotTag) {
         return find(archOrArchDotTag).map(CachedModel::weights)
                 .orElseThrow(() -> new VitscopeException(missingWeightsMessage(archOrArchDotTag)));
+    }
+
+    /**
+     * Loads the cached model {@code ARCH[.TAG]} ({@link #find(String)}). A cached file that cannot be loaded (damaged
+     * on disk, or cached by an older vitscope that trusted whatever the server sent) is reported with the fetch that
+     * replaces it.
+     *
+     * @throws InvalidInputException when it is not cached, or a cached file is unusable
+     */
+    public LoadedModel load(String archOrArchDotTag) {
+        ModelRef ref = ModelRef.parse(archOrArchDotTag);
+        CachedModel cached = find(ref)
+                .orElseThrow(() -> new InvalidInputException(null, missingWeightsMessage(archOrArchDotTag)));
+        try {
+            return Models.load(null, cached.dir());
+        } catch (InvalidInputException e) {
+            if (e.file() == null || !e.file().toAbsolutePath().startsWith(cached.dir().toAbsolutePath())) {
+                throw e;
+            }
+            throw new InvalidInputException(e.file(), e.problem() + ". This file is in vitscope's model cache: download"
+                    + " it again with 'scripts/vitscope fetch --force " + ref.name() + "'", e);
+        }
     }
 
     /**

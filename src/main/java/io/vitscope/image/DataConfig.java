@@ -48,10 +48,18 @@ public record DataConfig(int inChans, int height, int width, double cropPct, Int
     public static final double[] IMAGENET_INCEPTION_MEAN = {0.5, 0.5, 0.5};
     public static final double[] IMAGENET_INCEPTION_STD = {0.5, 0.5, 0.5};
 
+    /**
+     * The smallest crop_pct accepted: the resize step makes the shorter side {@code size / crop_pct}, so this bounds
+     * it at 10× the input size (timm's models use 0.875 to 1). Below it, a corrupt value such as 1e-9 would ask for
+     * a resize to billions of pixels.
+     */
+    public static final double MIN_CROP_PCT = 0.1;
+
     public DataConfig {
         require(inChans == 1 || inChans == 3, "data config channels must be 1 or 3, got %d", inChans);
         require(height > 0 && width > 0, "input size must be positive, got %dx%d", height, width);
-        require(cropPct > 0 && cropPct <= 1, "crop_pct must be in (0, 1], got %s", cropPct);
+        require(cropPct >= MIN_CROP_PCT && cropPct <= 1, "crop_pct must be from %s to 1, got %s", MIN_CROP_PCT,
+                cropPct);
         require(interpolation != null, "interpolation is required");
         require(cropMode != null, "crop mode is required");
         require(mean != null && mean.length == inChans, "mean needs %d values", inChans);

@@ -2,6 +2,9 @@ package io.vitscope.model;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.ndarray.types.SparseFormat;
+import ai.djl.pytorch.engine.PtNDManager;
+import ai.djl.pytorch.jni.JniUtils;
 import io.vitscope.probe.Frame;
 import io.vitscope.probe.Probe;
 import io.vitscope.probe.Site;
@@ -61,7 +64,9 @@ public final class Attention extends VitModule {
             NDArray q = f.let("q", qkv.get(0));                              // (B, H, N, Dh)
             NDArray k = f.let("k", qkv.get(1));                              // (B, H, N, Dh)
             NDArray v = f.let("v", qkv.get(2));                              // (B, H, N, Dh)
-            NDArray attn = f.let("attn", q.matMul(k.transpose(0, 1, 3, 2)).muli(scale)); // (B, H, N, N)
+            // The scale is a tensor libtorch allocated (full), not DJL's muli(Number): that wraps a Java direct buffer
+            // the JVM frees at its next GC, while autograd keeps the scalar for the backward (see scaleOf).
+            NDArray attn = f.let("attn", q.matMul(k.transpose(0, 1, 3, 2)).muli(scaleOf(ctx, x))); // (B, H, N, N)
             attn = f.at(PRE_SOFTMAX, attn);
             attn = f.let("attn", attn.softmax(-1));                          // (B, H, N, N)
             attn = f.at(POST_SOFTMAX, attn);
@@ -71,6 +76,25 @@ public final class Attention extends VitModule {
             x = f.let("x", proj.apply(ctx, x));                              // (B, N, C)
             return f.exit(x);
         }
+    }
+
+    /**
+     * The attention scale as a 0-d tensor of {@code like}'s dtype whose storage libtorch owns. DJL's
+     * {@code mul(Number)} and {@code muli(Number)} make the scalar with {@code NDManager.create(Number)}: a tensor over
+     * a Java direct buffer ({@code from_blob}, not copied), closed as soon as the product is computed. Autograd's
+     * {@code MulBackward} saves that scalar to compute the gradient; once the buffer is unreachable the JVM's next GC
+     * frees its memory, and a backward after that reads freed memory: the gradient of every query and key was
+     * multiplied by garbage (1e-45, 8e16, NaN; {@code GcBeforeBackwardTest}), the intermittent non-finite training
+     * steps that gradient clipping and step skipping had hidden.
+     *
+     * <p>libtorch's {@code full} takes the double {@link #scale} and casts it to the dtype: a float32 forward gets
+     * {@code Dh^-0.5} rounded to float32 (the same product as before, and as PyTorch's), a float64 forward gets it
+     * exact. DJL's {@code NDManager.full} takes only a float, which would round the float64 scale too, so this calls
+     * the engine's {@code JniUtils.full} directly (the model runs on the PyTorch engine only).
+     */
+    private NDArray scaleOf(Ctx ctx, NDArray like) {
+        return JniUtils.full((PtNDManager) ctx.scope(), new Shape(), scale, like.getDataType(), like.getDevice(),
+                SparseFormat.DENSE);
     }
 
     @Override

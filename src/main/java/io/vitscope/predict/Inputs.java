@@ -77,7 +77,14 @@ public final class Inputs {
         if (file.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".npy")) {
             return readTensor(file, transform.config());
         }
-        return List.of(new Input(file.toString(), transform.apply(reader.read(file))));
+        try {
+            return List.of(new Input(file.toString(), transform.apply(reader.read(file))));
+        } catch (InvalidInputException e) {
+            if (e.file() != null) {
+                throw e;
+            }
+            throw new InvalidInputException(file, e.problem(), e);   // the transform does not know the file's name
+        }
     }
 
     private static List<Input> readTensor(Path file, DataConfig cfg) {

@@ -99,6 +99,9 @@ public final class Site {
      * @throws IllegalArgumentException listing the valid sites when nothing matches
      */
     public static Site find(Class<?> owner, String nameOrSource) {
+        if (nameOrSource == null) {
+            throw new IllegalArgumentException("No site given (null). Valid sites: " + describe(of(owner)));
+        }
         String wanted = normalize(nameOrSource);
         List<Site> sites = of(owner);
         for (Site s : sites) {

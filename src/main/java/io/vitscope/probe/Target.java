@@ -55,7 +55,13 @@ final class Target {
         }
     }
 
+    /** How the root module is named in paths and listings: its own path is empty. */
+    static final String ROOT = "(root)";
+
     static Target module(Probed root, Probed module) {
+        if (module == null) {
+            throw new IllegalArgumentException("No module given (null)");
+        }
         if (root != null && walk(root).stream().noneMatch(m -> m == module)) {
             throw new InvalidArgumentException("Module '" + module.path() + "' (" + module.getClass().getSimpleName()
                     + ") does not belong to the model this probe is on");
@@ -64,6 +70,9 @@ final class Target {
     }
 
     static Target type(Probed root, Class<?> type) {
+        if (type == null) {
+            throw new IllegalArgumentException("No module class given (null)");
+        }
         if (root == null) {
             return new Target("every " + type.getSimpleName(), null, Set.of(type));
         }
@@ -91,8 +100,13 @@ final class Target {
         if (root == null) {
             throw new IllegalArgumentException("A path target needs a probe on a model: use Probe.on(model)");
         }
-        String p = pathOrPattern.trim();
         List<Probed> all = walk(root);
+        if (pathOrPattern == null) {
+            throw new IllegalArgumentException("No module path given (null). Valid paths: " + catalogue(all));
+        }
+        String trimmed = pathOrPattern.trim();
+        // The catalogue lists the root under this name, so it must be accepted.
+        String p = trimmed.equals(ROOT) ? "" : trimmed;
         boolean isPattern = isPattern(p);
         List<Probed> matched;
         if (isPattern) {
@@ -105,7 +119,7 @@ final class Target {
             throw new InvalidArgumentException((isPattern ? "Pattern '" : "No module at path '") + p
                     + (isPattern ? "' matches no module" : "'") + ". Valid paths: " + catalogue(all));
         }
-        return of(isPattern ? "pattern '" + p + "'" : "'" + p + "'", matched);
+        return of(isPattern ? "pattern '" + p + "'" : "'" + (p.isEmpty() ? ROOT : p) + "'", matched);
     }
 
     private static Target of(String description, List<Probed> matched) {
@@ -168,7 +182,7 @@ final class Target {
     static String catalogue(List<Probed> modules) {
         Map<String, TreeMap<Integer, Boolean>> folded = new java.util.LinkedHashMap<>();
         for (Probed m : modules) {
-            String path = m.path().isEmpty() ? "(root)" : m.path();
+            String path = m.path().isEmpty() ? ROOT : m.path();
             Matcher num = Pattern.compile("(^|\\.)(\\d+)(\\.|$)").matcher(path);
             if (num.find()) {
                 String key = path.substring(0, num.start(2)) + "N" + path.substring(num.end(2));

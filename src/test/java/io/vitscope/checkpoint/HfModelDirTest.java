@@ -228,16 +228,17 @@ class HfModelDirTest {
         invalid(with(CONFIG, "model_type", "\"deit\""), null, "config.json", "key 'model_type' is 'deit'");
         invalid(with(CONFIG, "patch_size", "[8, 4]"), null, "config.json", "key 'patch_size' is 8x4");
         invalid(with(CONFIG, "num_attention_heads", "5"), null, "config.json",
-                "embed dim 64 is not divisible by the number of heads 5");
-        invalid(with(CONFIG, "intermediate_size", "0"), null, "config.json", "mlp ratio must be positive");
+                "key 'num_attention_heads' 5 does not divide key 'hidden_size' 64");
+        invalid(with(CONFIG, "intermediate_size", "0"), null, "config.json",
+                "key 'intermediate_size' must be an integer from 1 to 4194304, found 0");
         invalid(CONFIG, with(PREPROCESSOR, "resample", "1"), "preprocessor_config.json", "key 'resample' is 1",
                 "0 (nearest), 2 (bilinear) and 3 (bicubic)");
         invalid(CONFIG, with(PREPROCESSOR, "image_mean", "[0.5, 0.5]"), "preprocessor_config.json",
                 "key 'image_mean' has 2 values for a 3-channel model");
         invalid(CONFIG, with(PREPROCESSOR, "size", "{\"height\": 224, \"width\": 224}"), "preprocessor_config.json",
-                "key 'size' gives 224x224 inputs but config.json's image_size is 32x32");
+                "key 'size' ({\"height\":224,\"width\":224}) gives 224x224 inputs but config.json's image_size is 32x32");
         invalid(CONFIG, with(PREPROCESSOR, "image_std", "[0.5, 0, 0.5]"), "preprocessor_config.json",
-                "std values must be positive");
+                "key 'image_std' must hold positive finite numbers");
     }
 
     @Test

@@ -206,7 +206,13 @@ class ModelLoadFuzzTest {
                 long t0 = System.nanoTime();
                 Future<String> f = pool.submit(() -> runOne(model, c));
                 try {
-                    outcomes.merge(f.get(CASE_TIMEOUT_MS, TimeUnit.MILLISECONDS), 1, Integer::sum);
+                    String outcome = f.get(CASE_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+                    if (outcome.equals("ok") && !c.storeAs.isFloatingPoint() && c.rawWeights == null && c.tensors != null
+                            && !c.tensors.isEmpty()) {
+                        keep(dir, it);
+                        fail(label + " loaded " + c.storeAs + " tensors as weights");
+                    }
+                    outcomes.merge(outcome, 1, Integer::sum);
                 } catch (TimeoutException e) {
                     f.cancel(true);
                     keep(dir, it);
@@ -288,9 +294,16 @@ class ModelLoadFuzzTest {
             if (c.storeAs == DType.F32) {
                 w.add(t.name(), t.shape(), t.values());
             } else {
-                ByteBuffer b = ByteBuffer.allocate(2 * t.values().length).order(ByteOrder.LITTLE_ENDIAN);
+                ByteBuffer b = ByteBuffer.allocate(c.storeAs.itemSize() * t.values().length).order(ByteOrder.LITTLE_ENDIAN);
                 for (float v : t.values()) {
-                    b.putShort(c.storeAs == DType.F16 ? toHalf(v) : (short) (Float.floatToRawIntBits(v) >>> 16));
+                    switch (c.storeAs) {
+                        case F16 -> b.putShort(toHalf(v));
+                        case BF16 -> b.putShort((short) (Float.floatToRawIntBits(v) >>> 16));
+                        case I64 -> b.putLong((long) v);
+                        case I8 -> b.put((byte) v);
+                        case BOOL -> b.put((byte) (v != 0 ? 1 : 0));
+                        default -> throw new IllegalStateException("no encoder for " + c.storeAs);
+                    }
                 }
                 w.addRaw(t.name(), c.storeAs, t.shape(), b.array());
             }
@@ -370,7 +383,7 @@ class ModelLoadFuzzTest {
             case 4 -> corruptText(c, r);
             case 5, 6 -> mutateTensors(c, r);
             case 7 -> {
-                DType[] types = {DType.F16, DType.BF16};
+                DType[] types = {DType.F16, DType.BF16, DType.I64, DType.I8, DType.BOOL};
                 c.storeAs = types[r.nextInt(types.length)];
                 c.how.add("weights stored as " + c.storeAs);
             }

@@ -80,7 +80,8 @@ class ScalingExperimentTest {
 
     @Test
     void oneChannelModelsWorkAsFashionMnistWould() {
-        // tiny_gray: 28×28 grey input, 7×7 patches (4×4 grid), 2 blocks, 3 heads, like the embedded Fashion model.
+        // tiny_gray: 28×28 grey input, 7×7 patches (4×4 grid), 2 blocks, 3 heads: a grey 28×28 model like the embedded
+        // Fashion one (which has 4×4 patches, a 7×7 grid, since issue 12).
         DataConfig grey = new DataConfig(1, 28, 28, 1.0, DataConfig.Interpolation.BILINEAR,
                 DataConfig.CropMode.CENTER, new double[] {0.286}, new double[] {0.353});
         try (LoadedModel gray = new LoadedModel("tiny_gray", Golden.model("tiny_gray"), grey, Models.defaultLabels(10),
