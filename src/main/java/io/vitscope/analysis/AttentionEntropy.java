@@ -58,6 +58,37 @@ public final class AttentionEntropy {
     }
 
     /**
+     * Each head's mean entropy, per image: what a dataset run stores as a block's row of its (block × head) table.
+     * The mean of one image's heads equals {@link #mean(NDArray)} of that image.
+     *
+     * @param attn a block's attention, (B, N, T, T)
+     * @return (B, N): the mean over query rows of −Σ_j p_j ln p_j
+     */
+    public static double[][] perHead(NDArray attn) {
+        Shape s = attn.getShape();
+        if (s.dimension() != 4 || s.get(2) != s.get(3) || s.get(3) < 1) {
+            throw new IllegalArgumentException("attention entropy per head: attention must be (B, N, T, T), got shape "
+                    + s);
+        }
+        int b = (int) s.get(0);
+        int n = (int) s.get(1);
+        int t = (int) s.get(3);
+        float[] flat = AttentionMaps.floats(attn);                          // (B, N, T, T)
+        double[][] out = new double[b][n];
+        for (int i = 0; i < b; i++) {
+            for (int h = 0; h < n; h++) {
+                int head = (i * n + h) * t * t;
+                double total = 0;
+                for (int r = 0; r < t; r++) {
+                    total += rowEntropy(flat, head + r * t, t);
+                }
+                out[i][h] = total / t;
+            }
+        }
+        return out;
+    }
+
+    /**
      * @param blocks one attention per block, each (B, N, T, T) or (N, T, T)
      * @return one mean entropy per block, in the list's order
      */

@@ -24,8 +24,8 @@ import picocli.CommandLine.ScopeType;
 @Command(name = "vitscope", mixinStandardHelpOptions = true, version = "vitscope 0.1.0",
         description = "A Vision Transformer inference engine with a debugger built in.",
         subcommands = {PredictCommand.class, CaptureCommand.class, AttentionCommand.class, ExperimentCommand.class,
-                BenchCommand.class, EvalCommand.class, TrainCommand.class, FetchCommand.class, ServeCommand.class,
-                FaithfulnessCommand.class, InspectCommand.class,
+                DatasetCommand.class, BenchCommand.class, EvalCommand.class, TrainCommand.class, FetchCommand.class,
+                ServeCommand.class, FaithfulnessCommand.class, InspectCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main {
 

@@ -40,6 +40,10 @@ public final class Classifier {
         return transform;
     }
 
+    public ImageReader reader() {
+        return reader;
+    }
+
     /** The model inputs in a file (one for an image, N for an {@code [N, C, H, W]} tensor). */
     public List<Input> read(Path file) {
         return Inputs.read(file, transform, reader);

@@ -55,6 +55,25 @@ class AttentionEntropyTest {
         }
     }
 
+    /** Each head's entropy per image: one head alone through the array version gives the same number. */
+    @Test
+    void perHeadIsEachHeadsMean() {
+        float[][][] img0 = AttentionFixtures.softmaxAttention(21, 3, 6);
+        float[][][] img1 = AttentionFixtures.softmaxAttention(22, 3, 6);
+        try (NDManager m = NDManager.newBaseManager()) {
+            double[][] perHead = AttentionEntropy.perHead(m.create(flatten(img0, img1), new Shape(2, 3, 6, 6)));
+            float[][][][] images = {img0, img1};
+            for (int b = 0; b < 2; b++) {
+                for (int h = 0; h < 3; h++) {
+                    // same double sums over the same floats, in the same order
+                    assertEquals(AttentionEntropy.mean(new float[][][] {images[b][h]}), perHead[b][h], 1e-12);
+                }
+            }
+            assertThrows(IllegalArgumentException.class, () -> AttentionEntropy.perHead(m.create(new float[36],
+                    new Shape(6, 6))));
+        }
+    }
+
     private static float[] flatten(float[][][]... images) {
         int n = images[0].length;
         int t = images[0][0].length;
