@@ -31,6 +31,12 @@ public final class Attention extends VitModule {
     /** Just after the softmax: the attention probabilities. */
     public static final Site POST_SOFTMAX =
             Site.after(Attention.class, "post_softmax", "attn = attn.softmax(dim=-1)", "attn");
+    /**
+     * {@code attn @ v} per head, (B, N, T, Dh), before the heads are merged by the transpose: TransformerLens's
+     * {@code hook_z}. timm has no local for it (it is inside {@code x = (attn @ v).transpose(1, 2).reshape(B, N, C)}),
+     * so it is not among the captured locals; a breakpoint reads and replaces it as {@code z}.
+     */
+    public static final Site Z = Site.after(Attention.class, "z", "z = attn @ v", "z");
 
     private final int numHeads;
     private final float scale;
@@ -62,8 +68,8 @@ public final class Attention extends VitModule {
             attn = f.at(PRE_SOFTMAX, attn);
             attn = f.let("attn", attn.softmax(-1));                          // (B, N, T, T)
             attn = f.at(POST_SOFTMAX, attn);
-            x = f.let("x", attn.matMul(v)                                    // (B, N, T, Dh)
-                    .transpose(0, 2, 1, 3)                                   // (B, T, N, Dh)
+            NDArray z = f.at(Z, attn.matMul(v));                             // (B, N, T, Dh)
+            x = f.let("x", z.transpose(0, 2, 1, 3)                           // (B, T, N, Dh)
                     .reshape(B, N, C));                                      // (B, T, D)
             x = f.let("x", proj.apply(ctx, x));                              // (B, T, D)
             return f.exit(x);
