@@ -27,8 +27,9 @@ final class EntropyMeter {
             NDArray p = hit.get("attn");                                                  // (B, N, T, T)
             // p · ln max(p, smallest normal float): exactly 0 where p = 0, p ln p elsewhere (p is never subnormal
             // and positive in practice; there the two differ by less than 1e-36).
-            float[] h = p.mul(p.maximum(Float.MIN_NORMAL).log()).sum(new int[] {3})      // (B, N, T)
-                    .mean(new int[] {1, 2}).neg().toFloatArray();                          // (B)
+            float rows = p.getShape().get(1) * p.getShape().get(2);                      // N · T
+            float[] h = p.mul(p.maximum(Float.MIN_NORMAL).log()).sum(new int[] {1, 2, 3})  // (B)
+                    .div(-rows).toFloatArray();                                            // (B)
             double[] row = new double[h.length];
             for (int i = 0; i < h.length; i++) {
                 row[i] = h[i];
