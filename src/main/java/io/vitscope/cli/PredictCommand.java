@@ -11,6 +11,7 @@ import io.vitscope.experiment.Input;
 import io.vitscope.experiment.Inputs;
 import io.vitscope.experiment.LogitScaling;
 import io.vitscope.experiment.Prediction;
+import io.vitscope.intervention.Effect;
 import io.vitscope.model.LoadedModel;
 import io.vitscope.probe.Probe;
 import io.vitscope.weights.Npy;
@@ -65,6 +66,12 @@ public final class PredictCommand implements Callable<Integer> {
             description = "Multiply every attention layer's pre-softmax logits by S (NoPdb's 'attn = attn * 3').")
     Double scale;
 
+    @Option(names = "--effect",
+            description = "With --scale-attn-logits: also report the change against the unscaled model per image — "
+                    + "KL(clean || scaled), top-1 flip, change of the clean top-1's logit and probability, change of "
+                    + "each block's mean attention entropy.")
+    boolean effect;
+
     @Option(names = "--fail-fast", description = "Stop at the first unusable file instead of reporting it and going on.")
     boolean failFast;
 
@@ -75,6 +82,9 @@ public final class PredictCommand implements Callable<Integer> {
         }
         if (batch < 1) {
             throw new IllegalArgumentException("--batch must be at least 1, got " + batch);
+        }
+        if (effect && scale == null) {
+            throw new IllegalArgumentException("--effect reports what --scale-attn-logits changed: give both");
         }
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
@@ -113,7 +123,7 @@ public final class PredictCommand implements Callable<Integer> {
                         List<Input> chunk = new ArrayList<>(pending.subList(0, Math.min(batch, pending.size())));
                         pending.subList(0, chunk.size()).clear();
                         run(classifier, manager, chunk, loaded.name(), many || chunk.size() > 1, out,
-                                dumpedInputs, dumpedLogits);
+                                dumpedInputs, dumpedLogits, probe);
                     }
                 }
                 if (stop != null) {
@@ -135,13 +145,24 @@ public final class PredictCommand implements Callable<Integer> {
     }
 
     private void run(Classifier classifier, NDManager manager, List<Input> chunk, String modelName, boolean headers,
-                     PrintWriter out, List<NDArray> dumpedInputs, List<NDArray> dumpedLogits) {
+                     PrintWriter out, List<NDArray> dumpedInputs, List<NDArray> dumpedLogits, Probe probe) {
         try (NDManager scope = manager.newSubManager()) {
             NDArray x = classifier.batch(scope, chunk);                                // (B, C, H, W)
             NDArray logits = classifier.logits(x);                                     // (B, K)
             List<List<Prediction>> tops = classifier.top(logits, top);
             for (int b = 0; b < chunk.size(); b++) {
-                print(out, chunk.get(b).source(), modelName, tops.get(b), headers);
+                Effect e = null;
+                if (effect) {
+                    // The effect runs its own clean and scaled forwards: the command's probe steps aside meanwhile.
+                    probe.stop();
+                    try {
+                        e = Effect.measure(classifier.model(), classifier.batch(scope, chunk.subList(b, b + 1)), -1,
+                                p -> LogitScaling.install(p, scale));
+                    } finally {
+                        probe.start();
+                    }
+                }
+                print(out, chunk.get(b).source(), modelName, tops.get(b), headers, e, classifier.model().labels());
             }
             if (dump != null) {
                 x.attach(manager);
@@ -152,7 +173,8 @@ public final class PredictCommand implements Callable<Integer> {
         }
     }
 
-    private void print(PrintWriter out, String source, String modelName, List<Prediction> preds, boolean header) {
+    private void print(PrintWriter out, String source, String modelName, List<Prediction> preds, boolean header,
+                       Effect e, List<String> labels) {
         if (format == Format.json) {
             Map<String, Object> o = new LinkedHashMap<>();
             o.put("image", source);
@@ -167,6 +189,9 @@ public final class PredictCommand implements Callable<Integer> {
                 list.add(m);
             }
             o.put("predictions", list);
+            if (e != null) {
+                o.put("effect", e.toMap());
+            }
             out.println(new Gson().toJson(o));
         } else {
             if (header) {
@@ -175,6 +200,11 @@ public final class PredictCommand implements Callable<Integer> {
             for (Prediction p : preds) {
                 // The float's value printed as Python prints it (the tutorial's "alp	0.7936609983444214").
                 out.println(p.label() + "\t" + PythonFloat.repr(p.probability()));
+            }
+            if (e != null) {
+                out.println("# effect of --scale-attn-logits " + AttentionCommand.number(scale)
+                        + " against the unscaled model");
+                out.println(e.describe(labels));
             }
         }
         out.flush();

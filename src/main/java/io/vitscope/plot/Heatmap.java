@@ -108,7 +108,7 @@ public final class Heatmap {
         for (int r = 0; r < rows; r++) {
             for (int c = 0; c < cols; c++) {
                 float v = values[r][c];
-                XYTextAnnotation a = new XYTextAnnotation(fmt.format(v), c, r);
+                XYTextAnnotation a = new XYTextAnnotation(text(fmt, v), c, r);
                 a.setFont(font);
                 a.setTextAnchor(TextAnchor.CENTER);
                 // White text on the darker half of the scale, black on the lighter: readable either way.
@@ -133,6 +133,13 @@ public final class Heatmap {
         legend.setFrame(BlockBorder.NONE);
         chart.addSubtitle(legend);
         return chart;
+    }
+
+    /** The value as the format writes it, without the minus of a value that rounds to zero ("-0.00"). */
+    static String text(DecimalFormat fmt, double v) {
+        String s = fmt.format(v);
+        return s.startsWith("-") && fmt.format(-v).equals(s.substring(1)) && s.replaceAll("[^1-9]", "").isEmpty()
+                ? s.substring(1) : s;
     }
 
     /** Enough digits to tell cells apart at the scale of the largest magnitude. */

@@ -22,7 +22,7 @@ public final class PatchingGrid implements Figure {
 
     private static final double MARGIN = 14;
     private static final double GAP = 12;
-    private static final double TITLE_H = 30;
+    private static final double TITLE_H = 50;
     private static final double PANEL_TITLE_H = 18;
     private static final double BAR_H = 46;
     private static final float ALPHA = 0.7f;
@@ -110,7 +110,10 @@ public final class PatchingGrid implements Figure {
         double y0 = area.getY();
         g2.setColor(Color.BLACK);
         g2.setFont(AttentionGrid.TITLE_FONT.deriveFont(14f));
-        centred(g2, title, x0 + width / 2, y0 + MARGIN + 16);
+        java.util.List<String> lines = wrap(g2, title, width - 2 * MARGIN);
+        for (int i = 0; i < Math.min(2, lines.size()); i++) {
+            centred(g2, lines.get(i), x0 + width / 2, y0 + MARGIN + 14 + 19 * i);
+        }
         double pw = panelWidth(width);
         double ph = pw * gh / gw;
         DecimalFormat fmt = Heatmap.format(max);
@@ -124,7 +127,7 @@ public final class PatchingGrid implements Figure {
             String cls = "";
             for (int j = 0; j < positions.length; j++) {
                 if (positions[j] == 0) {
-                    cls = " · cls " + fmt.format(values[b][j]);
+                    cls = " · cls " + Heatmap.text(fmt, values[b][j]);
                 }
             }
             g2.setColor(Color.BLACK);
@@ -150,7 +153,7 @@ public final class PatchingGrid implements Figure {
                 g2.fill(cell);
                 if (writeValues) {
                     g2.setColor(Math.abs(v) > 0.55 * max ? Color.WHITE : Color.BLACK);
-                    centred(g2, fmt.format(v), cell.getCenterX(), cell.getCenterY() + cellFontSize / 2.0 - 1);
+                    centred(g2, Heatmap.text(fmt, v), cell.getCenterX(), cell.getCenterY() + cellFontSize / 2.0 - 1);
                 }
             }
             g2.setColor(new Color(0x999999));
@@ -176,6 +179,24 @@ public final class PatchingGrid implements Figure {
         centred(g2, fmt.format(max), x + w, y + h + 12);
         g2.setFont(AttentionGrid.LABEL_FONT);
         centred(g2, "patching metric (1 = restores the clean logit difference)", x + w / 2, y + h + 27);
+    }
+
+    /** Greedy word wrap to {@code width}. */
+    private static java.util.List<String> wrap(Graphics2D g2, String text, double width) {
+        FontMetrics fm = g2.getFontMetrics();
+        java.util.List<String> lines = new java.util.ArrayList<>();
+        StringBuilder line = new StringBuilder();
+        for (String word : text.split(" ")) {
+            String next = line.length() == 0 ? word : line + " " + word;
+            if (fm.stringWidth(next) > width && line.length() > 0) {
+                lines.add(line.toString());
+                line = new StringBuilder(word);
+            } else {
+                line = new StringBuilder(next);
+            }
+        }
+        lines.add(line.toString());
+        return lines;
     }
 
     private static void centred(Graphics2D g2, String s, double cx, double baseline) {

@@ -103,7 +103,7 @@ class InterventionParityTest {
             assertEquals(target, r.target(), "the clean top-1 is the target");
             double diff = maxDiff(r.delta(), golden(folder, "ablation_" + mode.name().toLowerCase() + ".npy"));
             // A difference of two logits (ablated − clean): 2 × LOGIT.
-            assertTrue(diff <= 2 * LOGIT, mode + ": max |diff| = " + diff);
+            assertTrue(within(folder + " ablation " + mode, diff, 2 * LOGIT), mode + ": max |diff| = " + diff);
         }
     }
 
@@ -113,7 +113,7 @@ class InterventionParityTest {
         HeadAblation.Result all = HeadAblation.run(tiny, image("tiny", 0), HeadAblation.Mode.MEAN, 3, 12, n -> { });
         // The same forward at batch 1 and 12: only the GEMM's blocking differs, within LOGIT per logit, 2 × per delta.
         double diff = Golden.maxAbsDiff(Runs.flatten(one.delta()), Runs.flatten(all.delta()));
-        assertTrue(diff <= 2 * LOGIT, "max |diff| = " + diff);
+        assertTrue(within("tiny ablation batch 1 vs 12", diff, 2 * LOGIT));
         assertEquals(12, one.effects().size());
     }
 
@@ -133,7 +133,7 @@ class InterventionParityTest {
             // is ≤ 4 LOGIT off, the denominator too, so |Δmetric| ≤ 4 LOGIT (1 + max|metric|) / |LD_clean − LD_c|
             // to first order.
             double tol = 4 * LOGIT * (1 + maxAbs(expected.floats())) / den;
-            assertTrue(diff <= tol, act + ": max |diff| = " + diff + " > " + tol);
+            assertTrue(within(folder + " patching " + act.id(), diff, tol), act + ": max |diff| = " + diff + " > " + tol);
             assertEquals(meta.get("ld_clean").getAsDouble(), r.ldClean(), 2 * LOGIT);
         }
     }
@@ -149,7 +149,7 @@ class InterventionParityTest {
         NpyArray expected = golden("tiny_gray", "patching_resid_pre_subset.npy");
         double diff = maxDiff(r.metric(), expected);
         // As in activationPatchingMatchesPyTorch.
-        assertTrue(diff <= 4 * LOGIT * (1 + maxAbs(expected.floats())) / den, "max |diff| = " + diff);
+        assertTrue(within("tiny_gray patching subset", diff, 4 * LOGIT * (1 + maxAbs(expected.floats())) / den));
         assertArrayEquals(blocks, r.blocks());
         assertArrayEquals(positions, r.columns());
     }
@@ -181,7 +181,7 @@ class InterventionParityTest {
         LogitLens.Result r = LogitLens.run(m, image(folder, 0), -1, true, LogitLens.Norm.RECOMPUTE);
         // Each row is the model's head on another residual: LOGIT, as the logits.
         double diff = maxDiff(r.logits(), golden(folder, "logit_lens.npy"));
-        assertTrue(diff <= LOGIT, "max |diff| = " + diff);
+        assertTrue(within(folder + " logit lens", diff, LOGIT), "max |diff| = " + diff);
         NpyArray patches = golden(folder, "logit_lens_patches.npy");
         float[][][] p = r.patchLogits();
         assertArrayEquals(new long[] {p.length, p[0].length, p[0][0].length}, patches.shape());
@@ -192,16 +192,17 @@ class InterventionParityTest {
             System.arraycopy(f, 0, flat, i, f.length);
             i += f.length;
         }
-        assertTrue(Golden.maxAbsDiff(flat, patches.floats()) <= LOGIT);
+        assertTrue(within(folder + " logit lens patches", Golden.maxAbsDiff(flat, patches.floats()), LOGIT));
         LogitLens.Result scaled = LogitLens.run(m, image(folder, 0), -1, false, LogitLens.Norm.FINAL_SCALE);
-        assertTrue(maxDiff(scaled.logits(), golden(folder, "logit_lens_final_scale.npy")) <= LOGIT);
+        assertTrue(within(folder + " logit lens final scale",
+                maxDiff(scaled.logits(), golden(folder, "logit_lens_final_scale.npy")), LOGIT));
 
         try (NDManager s = manager.newSubManager()) {
             float[] logits = m.model().forward(image(folder, 0)).toFloatArray();
             // Row L is head(norm(r_L)) with the model's own LayerNorm and linear ops on the same float32 input; only
             // the GEMM's blocking may differ with the row count: ≤ D·u·Σ|n_d W_kd| ≈ 32 · 6e-8 · 5 ≈ 1e-5 here.
             double last = Golden.maxAbsDiff(r.logits()[r.blocks()], logits);
-            assertTrue(last <= 1e-5, "last row vs logits: " + last);
+            assertTrue(within(folder + " lens row L vs logits", last, 1e-5), "last row vs logits: " + last);
         }
         // The lens only reads: the probed forward is the unprobed one, bit for bit.
         assertEquals(0.0, r.effect().kl());
@@ -215,19 +216,19 @@ class InterventionParityTest {
         JsonObject dla = meta(folder).getAsJsonObject("dla");
         DirectLogitAttribution.Result r = DirectLogitAttribution.run(m, image(folder, 0), -1);
         // Each component is a projection of float32 activations no further from exact than the logits: LOGIT.
-        assertTrue(maxDiff(r.headsFloat(), golden(folder, "dla_heads.npy")) <= LOGIT);
+        assertTrue(within(folder + " dla heads", maxDiff(r.headsFloat(), golden(folder, "dla_heads.npy")), LOGIT));
         float[] mlp = new float[r.mlp().length];
         for (int l = 0; l < mlp.length; l++) {
             mlp[l] = (float) r.mlp()[l];
         }
-        assertTrue(Golden.maxAbsDiff(mlp, golden(folder, "dla_mlp.npy").floats()) <= LOGIT);
+        assertTrue(within(folder + " dla mlp", Golden.maxAbsDiff(mlp, golden(folder, "dla_mlp.npy").floats()), LOGIT));
         assertEquals(dla.get("embed").getAsDouble(), r.embed(), LOGIT);
         assertEquals(dla.get("constant").getAsDouble(), r.constant(), 1e-6, "parameters only: float32 products");
         assertEquals(dla.get("logit").getAsDouble(), r.logit(), LOGIT);
         // Adding up: the residual is within the run's own rounding bound (run() throws otherwise), and in float32
         // well under 1e-4 of the logit (see DirectLogitAttribution for the bound and why it is loose).
-        assertTrue(Math.abs(r.residual()) <= r.bound(), r.residual() + " > " + r.bound());
-        assertTrue(r.relativeResidual() <= 1e-4, "relative residual " + r.relativeResidual());
+        assertTrue(within(folder + " dla residual vs bound", Math.abs(r.residual()), r.bound()));
+        assertTrue(within(folder + " dla residual / |logit|", r.relativeResidual(), 1e-4));
         assertEquals(0.0, r.effect().kl());
     }
 
@@ -257,6 +258,12 @@ class InterventionParityTest {
         assertEquals("target 10 is out of range: tiny has 10 classes, numbered 0..9", e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> DirectLogitAttribution.run(tiny, image("tiny", 0), 10));
         assertThrows(IllegalArgumentException.class, () -> LogitLens.run(tiny, image("tiny", 0), -2));
+    }
+
+    /** Prints each comparison, so a run's log shows the margins, not only pass or fail. */
+    static boolean within(String what, double diff, double tol) {
+        System.out.printf(java.util.Locale.ROOT, "parity %-40s max |diff| = %.3g (tolerance %.3g)%n", what, diff, tol);
+        return diff <= tol;
     }
 
     static int[] ints(JsonArray a) {

@@ -1,0 +1,97 @@
+package io.vitscope.cli;
+
+import ai.djl.ndarray.NDManager;
+import io.vitscope.experiment.Classifier;
+import io.vitscope.experiment.Input;
+import io.vitscope.intervention.HeadAblation;
+import io.vitscope.model.LoadedModel;
+import io.vitscope.plot.Plots;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code vitscope ablate}: the logit change of every (block, head) ablation. */
+@Command(name = "ablate", mixinStandardHelpOptions = true,
+        description = {"Ablate every attention head in turn: z[:, h] (attn @ v of head h) of block l set to zeros or to "
+                + "its mean over the tokens; write ablation.npy [L, H] = logit_c(ablated) - logit_c(clean), "
+                + "effects.json and ablation.png.",
+            "c is the clean run's top-1 unless --target. The L*H ablations run in batches of --batch."})
+public final class AblateCommand implements Callable<Integer> {
+
+    enum Mode { zero, mean }
+
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    ModelOptions modelOptions;
+
+    @Parameters(index = "0", paramLabel = "IMAGE", description = "An image file or a preprocessed .npy [C,H,W] / [1,C,H,W].")
+    Path image;
+
+    @Option(names = "--out", paramLabel = "DIR", required = true, description = "Folder for the results.")
+    Path out;
+
+    @Option(names = "--mode", defaultValue = "zero", description = "zero or mean (default ${DEFAULT-VALUE}).")
+    Mode mode;
+
+    @Option(names = "--target", paramLabel = "C", description = "The class whose logit is compared (default: the top-1).")
+    Integer target;
+
+    @Option(names = "--batch", paramLabel = "N", defaultValue = "8",
+            description = "Ablations per forward (default ${DEFAULT-VALUE}).")
+    int batch;
+
+    @Option(names = "--width", paramLabel = "PX", defaultValue = "900", description = "Figure width (default ${DEFAULT-VALUE}).")
+    int width;
+
+    @Override
+    public Integer call() {
+        Interventions.requireBatch(batch);
+        Interventions.requireWidth(width);
+        PrintWriter stdout = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        try (LoadedModel loaded = modelOptions.load(); NDManager manager = NDManager.newBaseManager()) {
+            int c = Interventions.target(target, loaded);
+            Classifier classifier = new Classifier(loaded);
+            Input input = Interventions.firstImage(classifier, image);
+            int cells = loaded.config().depth() * loaded.config().numHeads();
+            HeadAblation.Result r;
+            try (TerminalBar bar = TerminalBar.onTerminal(err, "ablate", cells, "ablations")) {
+                r = HeadAblation.run(loaded, manager.create(input.tensor(), new ai.djl.ndarray.types.Shape(1,
+                        loaded.config().inChans(), loaded.config().imgHeight(), loaded.config().imgWidth())),
+                        mode == Mode.mean ? HeadAblation.Mode.MEAN : HeadAblation.Mode.ZERO, c, batch, bar::stepTo);
+            }
+            Interventions.outDir(out);
+            r.save(out);
+            int rows = r.blocks() * 40 + 140;
+            Plots.save(r.plot(), out.resolve("ablation.png"), Plots.Format.PNG, width, Math.max(360, Math.min(rows, 1400)));
+            stdout.printf(Locale.ROOT, "target %s (%d), clean logit %.4f; %d ablations (%s)%n", r.targetLabel(),
+                    r.target(), r.cleanLogit(), cells, mode);
+            stdout.println("largest changes:");
+            List<int[]> order = new ArrayList<>();
+            for (int l = 0; l < r.blocks(); l++) {
+                for (int h = 0; h < r.heads(); h++) {
+                    order.add(new int[] {l, h});
+                }
+            }
+            order.sort(Comparator.comparingDouble((int[] a) -> -Math.abs(r.delta()[a[0]][a[1]])));
+            for (int[] a : order.subList(0, Math.min(5, order.size()))) {
+                stdout.printf(Locale.ROOT, "  blocks.%d head %d\t%+.4f%n", a[0], a[1], r.delta()[a[0]][a[1]]);
+            }
+            stdout.println("wrote " + out.resolve("ablation.npy") + ", effects.json, ablation.png");
+        }
+        stdout.flush();
+        return Main.OK;
+    }
+}

@@ -1,0 +1,94 @@
+package io.vitscope.cli;
+
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import io.vitscope.experiment.Classifier;
+import io.vitscope.experiment.Input;
+import io.vitscope.intervention.LogitLens;
+import io.vitscope.model.LoadedModel;
+import io.vitscope.model.VitConfig;
+import io.vitscope.plot.LensPlots;
+import io.vitscope.plot.Plots;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code vitscope lens}: the logit lens at the class token (and optionally at every patch). */
+@Command(name = "lens", mixinStandardHelpOptions = true,
+        description = {"The logit lens: the model's final norm and head applied to the residual stream before every "
+                + "block and after the last; write logit_lens.npy [L+1, K] (row L = the logits), effects.json, "
+                + "logit_lens_table.png and logit_lens_target.png.",
+            "--patches adds logit_lens_patches.npy [L+1, T-1, K]. --norm final-scale divides by the last residual's "
+                + "standard deviation instead of recomputing it (ViT-Prisma's lens)."})
+public final class LensCommand implements Callable<Integer> {
+
+    enum NormName { recompute, final_scale }
+
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    ModelOptions modelOptions;
+
+    @Parameters(index = "0", paramLabel = "IMAGE", description = "An image file or a preprocessed .npy.")
+    Path image;
+
+    @Option(names = "--out", paramLabel = "DIR", required = true, description = "Folder for the results.")
+    Path out;
+
+    @Option(names = "--target", paramLabel = "C", description = "The class to follow (default: the top-1).")
+    Integer target;
+
+    @Option(names = "--patches", description = "Also the lens at every patch token.")
+    boolean patches;
+
+    @Option(names = "--norm", defaultValue = "recompute",
+            description = "recompute or final_scale (default ${DEFAULT-VALUE}).")
+    NormName norm;
+
+    @Option(names = "--width", paramLabel = "PX", defaultValue = "800", description = "Figure width (default ${DEFAULT-VALUE}).")
+    int width;
+
+    @Override
+    public Integer call() {
+        Interventions.requireWidth(width);
+        PrintWriter stdout = spec.commandLine().getOut();
+        try (LoadedModel loaded = modelOptions.load(); NDManager manager = NDManager.newBaseManager()) {
+            VitConfig cfg = loaded.config();
+            int c = Interventions.target(target, loaded);
+            Input input = Interventions.firstImage(new Classifier(loaded), image);
+            LogitLens.Result r = LogitLens.run(loaded, manager.create(input.tensor(),
+                    new Shape(1, cfg.inChans(), cfg.imgHeight(), cfg.imgWidth())), c, patches,
+                    norm == NormName.recompute ? LogitLens.Norm.RECOMPUTE : LogitLens.Norm.FINAL_SCALE);
+            Interventions.outDir(out);
+            r.save(out);
+            Plots.save(r.table(), out.resolve("logit_lens_table.png"), Plots.Format.PNG, width, 0);
+            Plots.save(r.chart(), out.resolve("logit_lens_target.png"), Plots.Format.PNG, width, width * 9 / 16);
+            float[][] p = r.probabilities();
+            stdout.printf(Locale.ROOT, "%-28s %-20s %9s %9s%n", "residual stream", "top-1", "P(top-1)",
+                    "P(target)");
+            for (int i = 0; i < p.length; i++) {
+                int top = 0;
+                for (int k = 1; k < p[i].length; k++) {
+                    if (p[i][k] > p[i][top]) {
+                        top = k;
+                    }
+                }
+                stdout.printf(Locale.ROOT, "%-28s %-20s %9.4f %9.4f%n", LensPlots.rowName(i, p.length),
+                        r.labels().get(top), p[i][top], p[i][r.target()]);
+            }
+            stdout.println("target " + r.labels().get(r.target()) + " (" + r.target() + "); wrote "
+                    + out.resolve("logit_lens.npy") + (patches ? ", logit_lens_patches.npy" : "")
+                    + ", effects.json, logit_lens_table.png, logit_lens_target.png");
+        }
+        stdout.flush();
+        return Main.OK;
+    }
+}
