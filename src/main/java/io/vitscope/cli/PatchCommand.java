@@ -115,6 +115,9 @@ public final class PatchCommand implements Callable<Integer> {
             ActivationPatching.Result r;
             try (TerminalBar bar = TerminalBar.onTerminal(err, "patch", cells, "patches")) {
                 r = ActivationPatching.run(loaded, xc, xr, a, rows, cols, cls, batch, bar::stepTo);
+            } catch (ActivationPatching.SameTopClassException e) {
+                throw new ActivationPatching.SameTopClassException(e.top1(), loaded.labels().get(e.top1()),
+                        "--classes A,B");
             }
             Interventions.outDir(out);
             r.save(out);

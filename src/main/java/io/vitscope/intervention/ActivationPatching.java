@@ -74,6 +74,24 @@ public final class ActivationPatching {
         }
     }
 
+    /** The two unpatched runs agree on their top-1 class and no classes were given: LD would be 0 for both. */
+    public static final class SameTopClassException extends IllegalArgumentException {
+        private static final long serialVersionUID = 1L;
+        private final int top1;
+
+        /** @param parameter how the caller names the classes argument in the message */
+        public SameTopClassException(int top1, String label, String parameter) {
+            super("the clean and corrupt images have the same top-1 class (" + label + ", " + top1 + "), so LD = "
+                    + "logit[c_clean] − logit[c_corrupt] is 0: give the two classes to compare explicitly ("
+                    + parameter + ")");
+            this.top1 = top1;
+        }
+
+        public int top1() {
+            return top1;
+        }
+    }
+
     /** The default batch of patched forwards. */
     public static final int DEFAULT_BATCH = 8;
 
@@ -238,9 +256,7 @@ public final class ActivationPatching {
             int cc = classes != null ? classes[0] : Runs.argmax(cleanLogits);
             int cr = classes != null ? classes[1] : Runs.argmax(corruptLogits);
             if (cc == cr) {
-                throw new IllegalArgumentException("the clean and corrupt images have the same top-1 class ("
-                        + model.labels().get(cc) + ", " + cc + "), so LD = logit[c_clean] − logit[c_corrupt] is 0: "
-                        + "give the two classes to compare explicitly (classes)");
+                throw new SameTopClassException(cc, model.labels().get(cc), "classes");
             }
             double ldClean = (double) cleanLogits[cc] - cleanLogits[cr];
             double ldCorrupt = (double) corruptLogits[cc] - corruptLogits[cr];
