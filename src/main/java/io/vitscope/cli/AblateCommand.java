@@ -39,8 +39,8 @@ public final class AblateCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "IMAGE", description = "An image file or a preprocessed .npy [C,H,W] / [1,C,H,W].")
     Path image;
 
-    @Option(names = "--out", paramLabel = "DIR", required = true, description = "Folder for the results.")
-    Path out;
+    @Mixin
+    OutputOptions output;
 
     @Option(names = "--mode", defaultValue = "zero", description = "zero or mean (default ${DEFAULT-VALUE}).")
     Mode mode;
@@ -52,13 +52,10 @@ public final class AblateCommand implements Callable<Integer> {
             description = "Ablations per forward (default ${DEFAULT-VALUE}).")
     int batch;
 
-    @Option(names = "--width", paramLabel = "PX", defaultValue = "900", description = "Figure width (default ${DEFAULT-VALUE}).")
-    int width;
-
     @Override
     public Integer call() {
+        output.check();
         Interventions.requireBatch(batch);
-        Interventions.requireWidth(width);
         PrintWriter stdout = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         try (LoadedModel loaded = modelOptions.load(); NDManager manager = NDManager.newBaseManager()) {
@@ -72,10 +69,10 @@ public final class AblateCommand implements Callable<Integer> {
                         loaded.config().inChans(), loaded.config().imgHeight(), loaded.config().imgWidth())),
                         mode == Mode.mean ? HeadAblation.Mode.MEAN : HeadAblation.Mode.ZERO, c, batch, bar::stepTo);
             }
-            Interventions.outDir(out);
+            Path out = output.dir();
             r.save(out);
-            int rows = r.blocks() * 40 + 140;
-            Plots.save(r.plot(), out.resolve("ablation.png"), Plots.Format.PNG, width, Math.max(360, Math.min(rows, 1400)));
+            Plots.save(r.plot(), out.resolve("ablation.png"), Plots.Format.PNG, output.width,
+                    OutputOptions.heatmapHeight(r.blocks()));
             stdout.printf(Locale.ROOT, "target %s (%d), clean logit %.4f; %d ablations (%s)%n", r.targetLabel(),
                     r.target(), r.cleanLogit(), cells, mode);
             stdout.println("largest changes:");

@@ -37,18 +37,15 @@ public final class DlaCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "IMAGE", description = "An image file or a preprocessed .npy.")
     Path image;
 
-    @Option(names = "--out", paramLabel = "DIR", required = true, description = "Folder for the results.")
-    Path out;
+    @Mixin
+    OutputOptions output;
 
     @Option(names = "--target", paramLabel = "C", description = "The class attributed (default: the top-1).")
     Integer target;
 
-    @Option(names = "--width", paramLabel = "PX", defaultValue = "900", description = "Figure width (default ${DEFAULT-VALUE}).")
-    int width;
-
     @Override
     public Integer call() {
-        Interventions.requireWidth(width);
+        output.check();
         PrintWriter stdout = spec.commandLine().getOut();
         try (LoadedModel loaded = modelOptions.load(); NDManager manager = NDManager.newBaseManager()) {
             VitConfig cfg = loaded.config();
@@ -56,10 +53,10 @@ public final class DlaCommand implements Callable<Integer> {
             Input input = Interventions.firstImage(new Classifier(loaded), image);
             DirectLogitAttribution.Result r = DirectLogitAttribution.run(loaded, manager.create(input.tensor(),
                     new Shape(1, cfg.inChans(), cfg.imgHeight(), cfg.imgWidth())), c);
-            Interventions.outDir(out);
+            Path out = output.dir();
             r.save(out);
-            Plots.save(r.plot(), out.resolve("dla.png"), Plots.Format.PNG, width,
-                    Math.max(360, Math.min(cfg.depth() * 40 + 140, 1400)));
+            Plots.save(r.plot(), out.resolve("dla.png"), Plots.Format.PNG, output.width,
+                    OutputOptions.heatmapHeight(cfg.depth()));
             double heads = 0;
             for (double[] row : r.heads()) {
                 for (double v : row) {

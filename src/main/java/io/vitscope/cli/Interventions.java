@@ -87,12 +87,6 @@ final class Interventions {
         }
     }
 
-    static void requireWidth(int width) {
-        if (width < 200) {
-            throw new IllegalArgumentException("--width must be at least 200 pixels, got " + width);
-        }
-    }
-
     /** Creates the output folder, failing as one line when it cannot be. */
     static Path outDir(Path out) {
         try {

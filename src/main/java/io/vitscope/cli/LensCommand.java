@@ -40,8 +40,8 @@ public final class LensCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "IMAGE", description = "An image file or a preprocessed .npy.")
     Path image;
 
-    @Option(names = "--out", paramLabel = "DIR", required = true, description = "Folder for the results.")
-    Path out;
+    @Mixin
+    OutputOptions output;
 
     @Option(names = "--target", paramLabel = "C", description = "The class to follow (default: the top-1).")
     Integer target;
@@ -53,12 +53,9 @@ public final class LensCommand implements Callable<Integer> {
             description = "recompute or final_scale (default ${DEFAULT-VALUE}).")
     NormName norm;
 
-    @Option(names = "--width", paramLabel = "PX", defaultValue = "800", description = "Figure width (default ${DEFAULT-VALUE}).")
-    int width;
-
     @Override
     public Integer call() {
-        Interventions.requireWidth(width);
+        output.check();
         PrintWriter stdout = spec.commandLine().getOut();
         try (LoadedModel loaded = modelOptions.load(); NDManager manager = NDManager.newBaseManager()) {
             VitConfig cfg = loaded.config();
@@ -67,10 +64,11 @@ public final class LensCommand implements Callable<Integer> {
             LogitLens.Result r = LogitLens.run(loaded, manager.create(input.tensor(),
                     new Shape(1, cfg.inChans(), cfg.imgHeight(), cfg.imgWidth())), c, patches,
                     norm == NormName.recompute ? LogitLens.Norm.RECOMPUTE : LogitLens.Norm.FINAL_SCALE);
-            Interventions.outDir(out);
+            Path out = output.dir();
             r.save(out);
-            Plots.save(r.table(), out.resolve("logit_lens_table.png"), Plots.Format.PNG, width, 0);
-            Plots.save(r.chart(), out.resolve("logit_lens_target.png"), Plots.Format.PNG, width, width * 9 / 16);
+            Plots.save(r.table(), out.resolve("logit_lens_table.png"), Plots.Format.PNG, output.width, 0);
+            Plots.save(r.chart(), out.resolve("logit_lens_target.png"), Plots.Format.PNG, output.width,
+                    output.width * 9 / 16);
             float[][] p = r.probabilities();
             stdout.printf(Locale.ROOT, "%-28s %-20s %9s %9s%n", "residual stream", "top-1", "P(top-1)",
                     "P(target)");

@@ -45,8 +45,8 @@ public final class PatchCommand implements Callable<Integer> {
     @Parameters(index = "1", paramLabel = "CORRUPT", description = "The image that is run and patched.")
     Path corrupt;
 
-    @Option(names = "--out", paramLabel = "DIR", required = true, description = "Folder for the results.")
-    Path out;
+    @Mixin
+    OutputOptions output;
 
     @Option(names = "--act", defaultValue = "resid_pre",
             description = "resid_pre, attn_out, mlp_out or z (default ${DEFAULT-VALUE}).")
@@ -66,13 +66,10 @@ public final class PatchCommand implements Callable<Integer> {
             description = "Patched forwards per batch (default ${DEFAULT-VALUE}).")
     int batch;
 
-    @Option(names = "--width", paramLabel = "PX", defaultValue = "900", description = "Figure width (default ${DEFAULT-VALUE}).")
-    int width;
-
     @Override
     public Integer call() {
+        output.check();
         Interventions.requireBatch(batch);
-        Interventions.requireWidth(width);
         if (clean.toAbsolutePath().normalize().equals(corrupt.toAbsolutePath().normalize())) {
             throw new IllegalArgumentException("CLEAN and CORRUPT are the same file (" + clean + "): give two "
                     + "different images");
@@ -119,15 +116,15 @@ public final class PatchCommand implements Callable<Integer> {
                 throw new ActivationPatching.SameTopClassException(e.top1(), loaded.labels().get(e.top1()),
                         "--classes A,B");
             }
-            Interventions.outDir(out);
+            Path out = output.dir();
             r.save(out);
             Path png = out.resolve("patching.png");
             if (a == Act.Z) {
-                Plots.save(r.plot(), png, Plots.Format.PNG, width, Math.max(360, Math.min(r.blocks().length * 40 + 140,
-                        1400)));
+                Plots.save(r.plot(), png, Plots.Format.PNG, output.width,
+                        OutputOptions.heatmapHeight(r.blocks().length));
             } else {
                 Plots.save(r.plot(AttentionPlots.forDisplay(classifier.transform().denormalize(ri.tensor())),
-                        cfg.gridHeight(), cfg.gridWidth()), png, Plots.Format.PNG, width, 0);
+                        cfg.gridHeight(), cfg.gridWidth()), png, Plots.Format.PNG, output.width, 0);
             }
             stdout.printf(Locale.ROOT, "c_clean %s (%d), c_corrupt %s (%d): LD_clean %.4f, LD_corrupt %.4f; %d cells "
                     + "of %s%n", r.cleanLabel(), r.cClean(), r.corruptLabel(), r.cCorrupt(), r.ldClean(), r.ldCorrupt(),

@@ -230,29 +230,17 @@ public final class ActivationPatching {
         try (NDManager cache = xr.getManager().newSubManager()) {
             // The clean run, keeping its activation at each patched block.
             NDArray[] cleanAct = new NDArray[depth];                            // (1, T, D) or (1, H, T, Dh)
-            float[] cleanLogits;
-            try (Probe probe = Probe.on(vit)) {
-                probe.breakpoint(act.site()).exec(hit -> {
-                    int l = blockOf.get(hit.path());
-                    if (patched[l]) {
-                        NDArray a = hit.get(variable).duplicate();
-                        a.attach(cache);
-                        cleanAct[l] = a;
-                    }
-                });
-                NDArray logits = vit.forward(xc);                               // (1, K)
-                logits.attach(cache);
-                cleanLogits = Runs.rows(logits)[0];
-            }
-            float[] corruptLogits;
-            double[] corruptH;
-            try (Probe probe = Probe.on(vit)) {
-                EntropyMeter meter = EntropyMeter.install(probe, vit);
-                NDArray logits = vit.forward(xr);                               // (1, K)
-                logits.attach(cache);
-                corruptLogits = Runs.rows(logits)[0];
-                corruptH = meter.element(0);
-            }
+            float[] cleanLogits = Runs.observe(vit, xc, probe -> probe.breakpoint(act.site()).exec(hit -> {
+                int l = blockOf.get(hit.path());
+                if (patched[l]) {
+                    NDArray a = hit.get(variable).duplicate();
+                    a.attach(cache);
+                    cleanAct[l] = a;
+                }
+            })).logits();
+            Runs.Observed corruptRun = Runs.observe(vit, xr, probe -> { });
+            float[] corruptLogits = corruptRun.logits();
+            double[] corruptH = corruptRun.entropy();
             int cc = classes != null ? classes[0] : Runs.argmax(cleanLogits);
             int cr = classes != null ? classes[1] : Runs.argmax(corruptLogits);
             if (cc == cr) {

@@ -9,7 +9,6 @@ import io.vitscope.model.Block;
 import io.vitscope.model.LoadedModel;
 import io.vitscope.model.VisionTransformer;
 import io.vitscope.plot.Heatmap;
-import io.vitscope.probe.Probe;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -158,33 +157,17 @@ public final class DirectLogitAttribution {
         float[][] z = new float[depth][];
         float[][] mlpOut = new float[depth][];
         float[][] embedAndLast = new float[2][];
-        float[] clean;
-        double[] cleanH;
-        float[] logits;
-        double[] probedH;
-        try (NDManager scope = x.getManager().newSubManager()) {
-            try (Probe probe = Probe.on(vit)) {
-                EntropyMeter meter = EntropyMeter.install(probe, vit);
-                NDArray out = vit.forward(x);
-                out.attach(scope);
-                clean = Runs.rows(out)[0];
-                cleanH = meter.element(0);
-            }
-            try (Probe probe = Probe.on(vit)) {
-                probe.breakpoint(Attention.Z).exec(h -> z[blockOf.get(h.path())] = h.get("z").get(clsZ).toFloatArray());
-                probe.breakpoint(Block.MLP_OUT).exec(h ->
-                        mlpOut[blockOf.get(h.path())] = h.get("mlp_out").get(clsRow).toFloatArray());
-                probe.breakpoint("blocks.0", Block.PRE_ATTN.name()).exec(h ->
-                        embedAndLast[0] = h.get("x").get(clsRow).toFloatArray());
-                probe.breakpoint("blocks." + (depth - 1), Block.POST_MLP.name()).exec(h ->
-                        embedAndLast[1] = h.get("x").get(clsRow).toFloatArray());
-                EntropyMeter meter = EntropyMeter.install(probe, vit);
-                NDArray out = vit.forward(x);
-                out.attach(scope);
-                logits = Runs.rows(out)[0];
-                probedH = meter.element(0);
-            }
-        }
+        Runs.Observed clean = Runs.observe(vit, x, probe -> { });
+        Runs.Observed probed = Runs.observe(vit, x, probe -> {
+            probe.breakpoint(Attention.Z).exec(h -> z[blockOf.get(h.path())] = h.get("z").get(clsZ).toFloatArray());
+            probe.breakpoint(Block.MLP_OUT).exec(h ->
+                    mlpOut[blockOf.get(h.path())] = h.get("mlp_out").get(clsRow).toFloatArray());
+            probe.breakpoint("blocks.0", Block.PRE_ATTN.name()).exec(h ->
+                    embedAndLast[0] = h.get("x").get(clsRow).toFloatArray());
+            probe.breakpoint("blocks." + (depth - 1), Block.POST_MLP.name()).exec(h ->
+                    embedAndLast[1] = h.get("x").get(clsRow).toFloatArray());
+        });
+        float[] logits = probed.logits();
         int c = target < 0 ? Runs.argmax(logits) : target;
         Map<String, ai.djl.nn.Parameter> p = vit.namedParameters();
         float[] gamma = p.get("norm.weight").getArray().toFloatArray();
@@ -272,7 +255,7 @@ public final class DirectLogitAttribution {
         double logit = logits[c];
         double residual = logit - sum;
         double bound = (2.0 * depth + 2.0 * d + 8) * U * (scale + headAbs);
-        Effect effect = Effect.compare(clean, logits, cleanH, probedH, c, model.labels());
+        Effect effect = Effect.compare(clean.logits(), logits, clean.entropy(), probed.entropy(), c, model.labels());
         Result r = new Result(model.name(), c, model.labels().get(c), logit, sigma, embed, headC, biasC, mlpC, constant,
                 sum, residual, bound, effect);
         if (!(Math.abs(residual) <= bound)) {

@@ -1,7 +1,6 @@
 package io.vitscope.intervention;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
 import io.vitscope.model.LoadedModel;
 import io.vitscope.model.VisionTransformer;
 import io.vitscope.probe.Probe;
@@ -61,8 +60,8 @@ public record Effect(int target, String targetLabel, double kl, int top1Clean, i
             throw new IllegalArgumentException("effect: " + cleanEntropy.length + " and " + probedEntropy.length
                     + " blocks of attention entropy; compare runs of the same model");
         }
-        double[] lp = logSoftmax(clean);
-        double[] lq = logSoftmax(probed);
+        double[] lp = Runs.logSoftmax(clean);
+        double[] lq = Runs.logSoftmax(probed);
         double kl = 0;
         for (int k = 0; k < lp.length; k++) {
             double p = Math.exp(lp[k]);
@@ -90,47 +89,10 @@ public record Effect(int target, String targetLabel, double kl, int top1Clean, i
         NDArray x = Runs.image(model, image, "image");
         Runs.requireClass(target, model, "target", true);
         VisionTransformer vit = model.model();
-        try (NDManager scope = x.getManager().newSubManager()) {
-            float[] clean;
-            double[] cleanH;
-            try (Probe probe = Probe.on(vit)) {
-                EntropyMeter meter = EntropyMeter.install(probe, vit);
-                clean = Runs.rows(attached(vit.forward(x), scope))[0];
-                cleanH = meter.element(0);
-            }
-            float[] probed;
-            double[] probedH;
-            try (Probe probe = Probe.on(vit)) {
-                intervention.accept(probe);
-                EntropyMeter meter = EntropyMeter.install(probe, vit);
-                probed = Runs.rows(attached(vit.forward(x), scope))[0];
-                probedH = meter.element(0);
-            }
-            int c = target < 0 ? Runs.argmax(clean) : target;
-            return compare(clean, probed, cleanH, probedH, c, model.labels());
-        }
-    }
-
-    private static NDArray attached(NDArray a, NDManager scope) {
-        a.attach(scope);
-        return a;
-    }
-
-    private static double[] logSoftmax(float[] z) {
-        double max = Double.NEGATIVE_INFINITY;
-        for (float v : z) {
-            max = Math.max(max, v);
-        }
-        double sum = 0;
-        for (float v : z) {
-            sum += Math.exp(v - max);
-        }
-        double lse = max + Math.log(sum);
-        double[] out = new double[z.length];
-        for (int i = 0; i < z.length; i++) {
-            out[i] = z[i] - lse;
-        }
-        return out;
+        Runs.Observed clean = Runs.observe(vit, x, p -> { });
+        Runs.Observed probed = Runs.observe(vit, x, intervention);
+        int c = target < 0 ? Runs.argmax(clean.logits()) : target;
+        return compare(clean.logits(), probed.logits(), clean.entropy(), probed.entropy(), c, model.labels());
     }
 
     /** The fields as JSON-ready values (entropy as a list), for {@code effects.json}. */

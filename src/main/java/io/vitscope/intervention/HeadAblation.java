@@ -114,15 +114,9 @@ public final class HeadAblation {
         int heads = vit.config().numHeads();
         Map<String, Integer> blockOf = Runs.blockOfPath(vit);
 
-        float[] clean;
-        double[] cleanH;
-        try (NDManager scope = x.getManager().newSubManager(); Probe probe = Probe.on(vit)) {
-            EntropyMeter meter = EntropyMeter.install(probe, vit);
-            NDArray logits = vit.forward(x);                                            // (1, K)
-            logits.attach(scope);
-            clean = Runs.rows(logits)[0];
-            cleanH = meter.element(0);
-        }
+        Runs.Observed observed = Runs.observe(vit, x, probe -> { });
+        float[] clean = observed.logits();
+        double[] cleanH = observed.entropy();
         int c = target < 0 ? Runs.argmax(clean) : target;
 
         int cells = depth * heads;

@@ -12,9 +12,7 @@ import io.vitscope.model.LoadedModel;
 import io.vitscope.model.VisionTransformer;
 import io.vitscope.plot.LensPlots;
 import io.vitscope.plot.Figure;
-import io.vitscope.probe.Probe;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.jfree.chart.JFreeChart;
@@ -135,31 +133,16 @@ public final class LogitLens {
         NDIndex keep = patches ? new NDIndex().addIndices(0) : new NDIndex().addIndices(0).addSliceDim(0, 1);
         try (NDManager scope = x.getManager().newSubManager()) {
             NDArray[] resid = new NDArray[depth + 1];                                  // each (T', D)
-            float[] clean;
-            double[] cleanH;
-            try (Probe probe = Probe.on(vit)) {
-                EntropyMeter meter = EntropyMeter.install(probe, vit);
-                NDArray logits = vit.forward(x);
-                logits.attach(scope);
-                clean = Runs.rows(logits)[0];
-                cleanH = meter.element(0);
-            }
-            float[] probed;
-            double[] probedH;
-            try (Probe probe = Probe.on(vit)) {
+            Runs.Observed clean = Runs.observe(vit, x, probe -> { });
+            Runs.Observed probed = Runs.observe(vit, x, probe -> {
                 probe.breakpoint(Block.PRE_ATTN).exec(hit -> {
                     resid[blockOf.get(hit.path())] = kept(hit.get("x").get(keep), scope);  // (T', D)
                 });
                 probe.breakpoint("blocks." + (depth - 1), Block.POST_MLP.name()).exec(hit -> {
                     resid[depth] = kept(hit.get("x").get(keep), scope);                   // (T', D)
                 });
-                EntropyMeter meter = EntropyMeter.install(probe, vit);
-                NDArray logits = vit.forward(x);
-                logits.attach(scope);
-                probed = Runs.rows(logits)[0];
-                probedH = meter.element(0);
-            }
-            int c = target < 0 ? Runs.argmax(clean) : target;
+            });
+            int c = target < 0 ? Runs.argmax(clean.logits()) : target;
             NDArray r = NDArrays.stack(new NDList(resid));                             // (L + 1, T', D)
             NDArray lens = apply(vit, r, norm);                                        // (L + 1, T', K)
             int rows = depth + 1;
@@ -176,7 +159,8 @@ public final class LogitLens {
                     }
                 }
             }
-            Effect effect = Effect.compare(clean, probed, cleanH, probedH, c, model.labels());
+            Effect effect = Effect.compare(clean.logits(), probed.logits(), clean.entropy(), probed.entropy(), c,
+                    model.labels());
             return new Result(model.name(), norm, c, model.labels(), cls, perPatch, effect);
         }
     }
@@ -210,17 +194,10 @@ public final class LogitLens {
     }
 
     static float[] softmax(float[] z) {
-        double max = Double.NEGATIVE_INFINITY;
-        for (float v : z) {
-            max = Math.max(max, v);
-        }
-        double sum = 0;
-        for (float v : z) {
-            sum += Math.exp(v - max);
-        }
+        double[] l = Runs.logSoftmax(z);
         float[] p = new float[z.length];
         for (int i = 0; i < z.length; i++) {
-            p[i] = (float) (Math.exp(z[i] - max) / sum);
+            p[i] = (float) Math.exp(l[i]);
         }
         return p;
     }

@@ -11,6 +11,7 @@ import io.vitscope.model.Block;
 import io.vitscope.model.LoadedModel;
 import io.vitscope.model.VisionTransformer;
 import io.vitscope.model.VitConfig;
+import io.vitscope.probe.Probe;
 import io.vitscope.weights.Npy;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -19,6 +20,7 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /** What every analysis here shares: argument checks, batching, reading rows back, writing results. */
 final class Runs {
@@ -62,6 +64,41 @@ final class Runs {
     /** The image repeated {@code n} times along the batch axis: (n, C, H, W). */
     static NDArray repeat(NDArray image, int n) {
         return image.repeat(0, n);                                             // (n, C, H, W)
+    }
+
+    /** One run's class-0 logits (K) and mean attention entropy per block (L). */
+    record Observed(float[] logits, double[] entropy) {}
+
+    /**
+     * One forward of a single image with a probe: {@code setup} adds its breakpoints, an {@link EntropyMeter}
+     * records the attention entropy; with a setup that only reads, the result is the unprobed forward's.
+     */
+    static Observed observe(VisionTransformer vit, NDArray x, Consumer<Probe> setup) {
+        try (NDManager scope = x.getManager().newSubManager(); Probe probe = Probe.on(vit)) {
+            setup.accept(probe);
+            EntropyMeter meter = EntropyMeter.install(probe, vit);
+            NDArray logits = vit.forward(x);                                   // (1, K)
+            logits.attach(scope);
+            return new Observed(rows(logits)[0], meter.element(0));
+        }
+    }
+
+    /** log softmax in double precision. */
+    static double[] logSoftmax(float[] z) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (float v : z) {
+            max = Math.max(max, v);
+        }
+        double sum = 0;
+        for (float v : z) {
+            sum += Math.exp(v - max);
+        }
+        double lse = max + Math.log(sum);
+        double[] out = new double[z.length];
+        for (int i = 0; i < z.length; i++) {
+            out[i] = z[i] - lse;
+        }
+        return out;
     }
 
     static void requireBatch(int batch) {
