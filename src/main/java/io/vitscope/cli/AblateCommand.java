@@ -1,8 +1,8 @@
 package io.vitscope.cli;
 
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import io.vitscope.experiment.Classifier;
-import io.vitscope.experiment.Input;
 import io.vitscope.intervention.HeadAblation;
 import io.vitscope.model.LoadedModel;
 import io.vitscope.plot.Plots;
@@ -61,13 +61,11 @@ public final class AblateCommand implements Callable<Integer> {
         try (LoadedModel loaded = modelOptions.load(); NDManager manager = NDManager.newBaseManager()) {
             int c = Interventions.target(target, loaded);
             Classifier classifier = new Classifier(loaded);
-            Input input = Interventions.firstImage(classifier, image);
+            NDArray x = Interventions.tensor(manager, classifier, image);                // (1, C, H, W)
             int cells = loaded.config().depth() * loaded.config().numHeads();
             HeadAblation.Result r;
             try (TerminalBar bar = TerminalBar.onTerminal(err, "ablate", cells, "ablations")) {
-                r = HeadAblation.run(loaded, manager.create(input.tensor(), new ai.djl.ndarray.types.Shape(1,
-                        loaded.config().inChans(), loaded.config().imgHeight(), loaded.config().imgWidth())),
-                        mode == Mode.mean ? HeadAblation.Mode.MEAN : HeadAblation.Mode.ZERO, c, batch, bar::stepTo);
+                r = HeadAblation.run(loaded, x, mode == Mode.mean ? HeadAblation.Mode.MEAN : HeadAblation.Mode.ZERO, c, batch, bar::stepTo);
             }
             Path out = output.dir();
             r.save(out);

@@ -1,9 +1,7 @@
 package io.vitscope.cli;
 
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
 import io.vitscope.experiment.Classifier;
-import io.vitscope.experiment.Input;
 import io.vitscope.intervention.DirectLogitAttribution;
 import io.vitscope.model.LoadedModel;
 import io.vitscope.model.VitConfig;
@@ -50,9 +48,8 @@ public final class DlaCommand implements Callable<Integer> {
         try (LoadedModel loaded = modelOptions.load(); NDManager manager = NDManager.newBaseManager()) {
             VitConfig cfg = loaded.config();
             int c = Interventions.target(target, loaded);
-            Input input = Interventions.firstImage(new Classifier(loaded), image);
-            DirectLogitAttribution.Result r = DirectLogitAttribution.run(loaded, manager.create(input.tensor(),
-                    new Shape(1, cfg.inChans(), cfg.imgHeight(), cfg.imgWidth())), c);
+            DirectLogitAttribution.Result r = DirectLogitAttribution.run(loaded,
+                    Interventions.tensor(manager, new Classifier(loaded), image), c);
             Path out = output.dir();
             r.save(out);
             Plots.save(r.plot(), out.resolve("dla.png"), Plots.Format.PNG, output.width,

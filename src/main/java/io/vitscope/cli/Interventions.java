@@ -1,9 +1,13 @@
 package io.vitscope.cli;
 
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
 import io.vitscope.VitscopeException;
 import io.vitscope.experiment.Classifier;
 import io.vitscope.experiment.Input;
 import io.vitscope.model.LoadedModel;
+import io.vitscope.model.VitConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,6 +20,13 @@ final class Interventions {
     /** The first image of a file (an image, or the first of an [N, C, H, W] tensor). */
     static Input firstImage(Classifier classifier, Path file) {
         return classifier.read(file).get(0);
+    }
+
+    /** The first image of a file as one preprocessed tensor, (1, C, H, W), in {@code manager}. */
+    static NDArray tensor(NDManager manager, Classifier classifier, Path file) {
+        VitConfig c = classifier.model().config();
+        return manager.create(firstImage(classifier, file).tensor(),
+                new Shape(1, c.inChans(), c.imgHeight(), c.imgWidth()));                  // (1, C, H, W)
     }
 
     /** {@code --target}: null for the clean top-1 (-1), else a class of the model. */

@@ -1,12 +1,9 @@
 package io.vitscope.cli;
 
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
 import io.vitscope.experiment.Classifier;
-import io.vitscope.experiment.Input;
 import io.vitscope.intervention.LogitLens;
 import io.vitscope.model.LoadedModel;
-import io.vitscope.model.VitConfig;
 import io.vitscope.plot.LensPlots;
 import io.vitscope.plot.Plots;
 import java.io.PrintWriter;
@@ -58,11 +55,9 @@ public final class LensCommand implements Callable<Integer> {
         output.check();
         PrintWriter stdout = spec.commandLine().getOut();
         try (LoadedModel loaded = modelOptions.load(); NDManager manager = NDManager.newBaseManager()) {
-            VitConfig cfg = loaded.config();
             int c = Interventions.target(target, loaded);
-            Input input = Interventions.firstImage(new Classifier(loaded), image);
-            LogitLens.Result r = LogitLens.run(loaded, manager.create(input.tensor(),
-                    new Shape(1, cfg.inChans(), cfg.imgHeight(), cfg.imgWidth())), c, patches,
+            LogitLens.Result r = LogitLens.run(loaded, Interventions.tensor(manager, new Classifier(loaded), image), c,
+                    patches,
                     norm == NormName.recompute ? LogitLens.Norm.RECOMPUTE : LogitLens.Norm.FINAL_SCALE);
             Path out = output.dir();
             r.save(out);
