@@ -9,6 +9,7 @@ last bits of float32 arithmetic if BLAS changes). Run from anywhere:
 Needs Debian's python3-torch (1.13) and python3-numpy. Prints every file it writes with its shape.
 """
 import argparse
+import copy
 import json
 import math
 import os
@@ -19,6 +20,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import attention_analysis as aa  # noqa: E402
+import error_bounds as eb  # noqa: E402
 import hf_layout  # noqa: E402
 import safetensors_io as st  # noqa: E402
 from vit_reference import VitArch, build, load_timm_state_dict, record_attention, scaled_attention  # noqa: E402
@@ -58,6 +60,24 @@ class Writer:
         with np.load(self.path(rel)) as z:
             desc = ", ".join(f"{k}{list(z[k].shape)}" for k in z.files)
         print(f"  {rel:34s} npz {{{desc}}}")
+
+    def bounded(self, rel, b, f32=None):
+        """`rel`_f64.npy (the value in float64) and `rel`_bound.npy (the float32 error bound): see error_bounds.py.
+        With f32, the float32 result PyTorch computed (the golden `rel`.npy) must lie within the bound."""
+        for suffix, t in (("_f64", b.v), ("_bound", b.e)):
+            np.save(self.path(rel + suffix + ".npy"), np.array(t.detach().double().numpy(), order="C"))
+        note = ""
+        if f32 is not None:
+            ratio = ((f32.double() - b.v).abs() / b.e).max().item()
+            assert ratio <= 1, f"{rel}: PyTorch's float32 result is outside the float32 error bound ({ratio:.2f})"
+            note = f", PyTorch float32 error / bound <= {ratio:.3f}"
+        print(f"  {rel + '_{f64,bound}':34s} float64 {list(b.v.shape)}, max bound {b.e.max().item():.2e}{note}")
+
+    def bounded_npz(self, rel, arrays):
+        for suffix, pick in (("_f64", lambda b: b.v), ("_bound", lambda b: b.e)):
+            np.savez(self.path(rel + suffix + ".npz"),
+                     **{k: np.array(pick(b).detach().double().numpy(), order="C") for k, b in arrays.items()})
+        print(f"  {rel + '_{f64,bound}.npz':34s} float64 {{{', '.join(arrays)}}}")
 
     def safetensors(self, rel, state_dict, dtype="F32"):
         st.save_file(state_dict, self.path(rel), dtype=dtype, metadata=META)
@@ -152,6 +172,7 @@ def write_tiny(w):
               + attention_stats(at))
 
     write_analysis(w, "tiny", attn, full=True)
+    write_bounds_tiny(w, model, sd, x, logits, attn, calls)
 
     # The same weights in Hugging Face's layout, with HF's default LayerNorm eps.
     hf_sd = hf_layout.timm_to_hf(sd)
@@ -175,6 +196,130 @@ def write_tiny(w):
     print("    attention: " + attention_stats(attn))
     for b in range(TINY.depth):
         print(f"      block {b}: " + attention_stats(attn[b:b + 1]))
+
+
+def f32_eps(eps):
+    """The LayerNorm eps as vitscope passes it (DJL's layerNorm takes a float): the float64 goldens use it too, so
+    that they are the exact value of the computation a float64 vitscope model performs."""
+    return float(np.float32(eps))
+
+
+def check_f64(model, x, bounded, eps=None):
+    """The bounded forward's float64 values must be the reference module's own float64 forward."""
+    m64 = copy.deepcopy(model).double()
+    for mod in m64.modules():
+        if isinstance(mod, torch.nn.LayerNorm):
+            mod.eps = f32_eps(eps if eps is not None else mod.eps)
+    with torch.no_grad():
+        ref = m64(x.double())
+    d = (ref - bounded["logits"].v).abs().max().item()
+    assert d < 1e-12, f"the bounded forward's float64 logits differ from the reference module's by {d}"
+
+
+def write_bounds_tiny(w, model, sd, x, logits, attn, calls):
+    """float64 values and float32 error bounds for every float32 golden of tiny/ that a test compares with, and the
+    goldens that make ProbeTest and ScalingExperimentTest independent of the code they test."""
+    eps = f32_eps(TINY.layer_norm_eps)
+    depth = TINY.depth
+    b, rec = eb.forward(model, x, eps=eps)
+    check_f64(model, x, b)
+    w.bounded("tiny/logits", b["logits"], logits)
+    w.bounded("tiny/probs", eb.softmax(b["logits"]), torch.softmax(logits, dim=-1))
+    with torch.no_grad():
+        w.bounded("tiny/tokens_pos_embed", b["embed"], model.embed(x))
+        w.bounded("tiny/features", b["features"], model.forward_tokens(x))
+    w.bounded("tiny/attn", eb.stack(rec.attn), attn)
+    write_bounded_analysis(w, "tiny", eb.stack(rec.attn), full=True)
+    w.bounded("tiny/entropy", eb.entropy(eb.stack([a[0] for a in rec.attn])))
+    loc = rec.locals
+    call = next(c for c in calls if c["name"] == "blocks.1.attn")
+    for k in ("x", "qkv", "q", "k", "v", "attn"):
+        ratio = ((call["locals"][k].double() - loc[k].v).abs() / loc[k].e).max().item()
+        assert ratio <= 1, f"blocks.1.attn local {k} outside its bound ({ratio:.2f})"
+    w.bounded_npz("tiny/block1_attn_locals", loc)
+
+    # fc1's output in every block (B, T, M), for the probe's MLP-site test.
+    fc1 = []
+    hooks = [blk.mlp.fc1.register_forward_hook(lambda m, i, o: fc1.append(o.detach().clone()))
+             for blk in model.blocks]
+    with torch.no_grad():
+        model(x)
+    for h in hooks:
+        h.remove()
+    w.npy("tiny/fc1.npy", torch.stack(fc1))
+    w.bounded("tiny/fc1", eb.stack(rec.fc1), torch.stack(fc1))
+
+    for dtype, rel in (("F16", "tiny/logits_f16"), ("BF16", "tiny/logits_bf16")):
+        narrow = load_timm_state_dict(build(TINY), rounded_copy(sd, dtype))
+        bn, _ = eb.forward(narrow, x, eps=eps)
+        with torch.no_grad():
+            w.bounded(rel, bn["logits"], narrow(x))
+
+    for factor, rel in ((3, "scaled3"), (0.5, "scaled0.5")):
+        bs, rs = eb.forward(model, x, factors=[factor] * depth, eps=eps)
+        with scaled_attention(model, factor):
+            lg, at, _ = run(model, x)
+        w.bounded(f"tiny/{rel}_logits", bs["logits"], lg)
+        w.bounded(f"tiny/{rel}_probs", eb.softmax(bs["logits"]), torch.softmax(lg, dim=-1))
+        w.bounded(f"tiny/{rel}_attn", eb.stack(rs.attn), at)
+        w.bounded(f"tiny/{rel}_entropy", eb.entropy(eb.stack([a[0] for a in rs.attn])))
+
+    # x3 in block 0 only (a breakpoint on one instance): every later block sees a changed input.
+    model.blocks[0].attn.pre_softmax_factor = 3
+    try:
+        lg, at, _ = run(model, x)
+    finally:
+        model.blocks[0].attn.pre_softmax_factor = None
+    w.npy("tiny/scaled3_block0_logits.npy", lg)
+    w.npy("tiny/scaled3_block0_attn.npy", at)
+    b0, r0 = eb.forward(model, x, factors=[3] + [None] * (depth - 1), eps=eps)
+    w.bounded("tiny/scaled3_block0_logits", b0["logits"], lg)
+    w.bounded("tiny/scaled3_block0_attn", eb.stack(r0.attn), at)
+
+    # The Hugging Face folder's model: the same weights with LayerNorm eps 1e-12.
+    bh, _ = eb.forward(model, x, eps=f32_eps(1e-12))
+    check_f64(model, x, bh, eps=1e-12)
+    w.bounded("tiny/logits_hf", bh["logits"])
+    w.bounded("tiny/probs_hf", eb.softmax(bh["logits"]))
+    for factor, rel in ((3, "scaled3"), (0.5, "scaled0.5")):
+        bs, _ = eb.forward(model, x, factors=[factor] * depth, eps=f32_eps(1e-12))
+        w.bounded(f"tiny/{rel}_logits_hf", bs["logits"])
+        w.bounded(f"tiny/{rel}_probs_hf", eb.softmax(bs["logits"]))
+
+
+def bounded_analysis(fn, attn):
+    """An analysis of attention (a function of the whole [depth, B, N, T, T] array) with its float32 bound: its exact
+    value from the float64 attention, and the attention's error variances carried through the analysis' Jacobian
+    (autograd, one backward pass per output): var(out_k) = sum_i (d out_k / d attn_i)^2 var(attn_i). The analysis'
+    own rounding (relative, a few ulps of non-negative sums) is added by the tests."""
+    a = attn.v.clone().requires_grad_(True)
+    out = fn(a)
+    flat = out.reshape(-1)
+    s2 = torch.empty_like(flat)
+    for k in range(flat.numel()):
+        (g,) = torch.autograd.grad(flat[k], a, retain_graph=True)
+        s2[k] = (g * g * attn.s2).sum()
+    return eb.Bounded(out.detach(), s2.reshape(out.shape).detach())
+
+
+def write_bounded_analysis(w, folder, attn, full):
+    with torch.enable_grad():
+        w.bounded(f"{folder}/patch_mean", bounded_analysis(aa.patch_mean, attn))
+        w.bounded(f"{folder}/rollout_mean", bounded_analysis(lambda a: aa.rollout(a, "mean"), attn))
+        if full:
+            w.bounded(f"{folder}/patch_cls", bounded_analysis(aa.patch_cls, attn))
+            w.bounded(f"{folder}/rollout_max", bounded_analysis(lambda a: aa.rollout(a, "max"), attn))
+            w.bounded(f"{folder}/rollout_min", bounded_analysis(lambda a: aa.rollout(a, "min"), attn))
+            w.bounded(f"{folder}/rollout_mean_discard0.5",
+                      bounded_analysis(lambda a: aa.rollout(a, "mean", discard_ratio=0.5), attn))
+
+
+def write_bounds_small(w, folder, arch, model, x, logits, attn):
+    b, rec = eb.forward(model, x, eps=f32_eps(arch.layer_norm_eps))
+    check_f64(model, x, b)
+    w.bounded(f"{folder}/logits", b["logits"], logits)
+    w.bounded(f"{folder}/probs", eb.softmax(b["logits"]), torch.softmax(logits, dim=-1))
+    w.bounded(f"{folder}/attn", eb.stack(rec.attn), attn)
 
 
 def run_hf(cfg, state_dict, x):
@@ -206,6 +351,7 @@ def write_small(w, folder, arch, seed, batch, analysis):
     logits, attn, _ = run(model, x)
     w.npy(f"{folder}/logits.npy", logits)
     w.npy(f"{folder}/attn.npy", attn)
+    write_bounds_small(w, folder, arch, model, x, logits, attn)
     if analysis:
         w.npy(f"{folder}/patch_mean.npy", aa.patch_mean(attn))
         w.npy(f"{folder}/rollout_mean.npy", aa.rollout(attn, "mean"))

@@ -2,9 +2,9 @@ package io.vitscope.cli;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import io.vitscope.experiment.Classifier;
+import io.vitscope.predict.Classifier;
 import io.vitscope.intervention.HeadAblation;
-import io.vitscope.model.LoadedModel;
+import io.vitscope.checkpoint.LoadedModel;
 import io.vitscope.plot.Plots;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -65,7 +65,8 @@ public final class AblateCommand implements Callable<Integer> {
             int cells = loaded.config().depth() * loaded.config().numHeads();
             HeadAblation.Result r;
             try (TerminalBar bar = TerminalBar.onTerminal(err, "ablate", cells, "ablations")) {
-                r = HeadAblation.run(loaded, x, mode == Mode.mean ? HeadAblation.Mode.MEAN : HeadAblation.Mode.ZERO, c, batch, bar::stepTo);
+                r = HeadAblation.run(loaded, x, mode == Mode.mean ? HeadAblation.Mode.MEAN : HeadAblation.Mode.ZERO, c,
+                        batch, bar::stepTo);
             }
             Path out = output.dir();
             r.save(out);

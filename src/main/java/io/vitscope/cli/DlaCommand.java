@@ -1,9 +1,9 @@
 package io.vitscope.cli;
 
 import ai.djl.ndarray.NDManager;
-import io.vitscope.experiment.Classifier;
+import io.vitscope.predict.Classifier;
 import io.vitscope.intervention.DirectLogitAttribution;
-import io.vitscope.model.LoadedModel;
+import io.vitscope.checkpoint.LoadedModel;
 import io.vitscope.model.VitConfig;
 import io.vitscope.plot.Plots;
 import java.io.PrintWriter;

@@ -1,7 +1,5 @@
 package io.vitscope.cli;
 
-import ai.djl.engine.Engine;
-import ai.djl.pytorch.jni.JniUtils;
 import io.vitscope.VitscopeException;
 import io.vitscope.model.VisionTransformer;
 import io.vitscope.model.VitConfig;
@@ -9,17 +7,18 @@ import io.vitscope.train.Batches;
 import io.vitscope.train.FashionMnist;
 import io.vitscope.train.FashionTrainer;
 import io.vitscope.train.FashionVit;
-import io.vitscope.train.ModelDir;
+import io.vitscope.checkpoint.ModelDir;
+import io.vitscope.checkpoint.Models;
 import io.vitscope.train.TrainOptions;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -77,7 +76,8 @@ public class TrainCommand implements Callable<Integer> {
     @Option(names = "--patch-size", paramLabel = "P", description = "Patch side, a divisor of 28 (default: ${DEFAULT-VALUE}).")
     int patchSize = FashionVit.CONFIG.patchSize();
 
-    @Option(names = "--embed-dim", paramLabel = "D", description = "Token width, a multiple of --heads (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--embed-dim", paramLabel = "D",
+            description = "Token width, a multiple of --heads (default: ${DEFAULT-VALUE}).")
     int embedDim = FashionVit.CONFIG.embedDim();
 
     @Option(names = "--heads", paramLabel = "N", description = "Attention heads per block (default: ${DEFAULT-VALUE}).")
@@ -86,8 +86,8 @@ public class TrainCommand implements Callable<Integer> {
     @Option(names = "--limit", paramLabel = "N", description = "Train on the first N training images only (default: all).")
     int limit;
 
-    @Option(names = "--threads", paramLabel = "N", description = "CPU threads for libtorch (default: the engine's).")
-    Integer threads;
+    @Mixin
+    ThreadsOption threads;
 
     @Option(names = "--no-test", description = "Skip the test-set evaluation after each epoch (faster).")
     boolean noTest;
@@ -116,16 +116,10 @@ public class TrainCommand implements Callable<Integer> {
             options = new TrainOptions(epochs, batch, seed, lr, weightDecay, Math.min(warmup, epochs),
                     TrainOptions.DEFAULTS.finalLrFraction(), limit, new Batches.Augment(flip, cropPad));
         } catch (IllegalArgumentException e) {
-            throw new VitscopeException(e.getMessage());
+            throw new BadValue(spec, e.getMessage());
         }
-        if (threads != null) {
-            if (threads < 1) {
-                throw new VitscopeException("--threads must be at least 1, got " + threads);
-            }
-            Engine.getEngine("PyTorch");  // loads libtorch, whose thread setting JniUtils then changes
-            JniUtils.setNumThreads(threads);
-        }
-        Path outDir = out != null ? out : Home.defaultModelDir();
+        threads.start();
+        Path outDir = out != null ? out : Models.projectModelDir();
 
         VitConfig config;
         try {
@@ -133,7 +127,7 @@ public class TrainCommand implements Callable<Integer> {
             config = new VitConfig(d.imgHeight(), d.imgWidth(), patchSize, d.inChans(), d.numClasses(), embedDim,
                     d.depth(), heads, d.mlpRatio(), d.qkvBias(), d.layerNormEps());
         } catch (IllegalArgumentException e) {
-            throw new VitscopeException(e.getMessage());
+            throw new BadValue(spec, e.getMessage());
         }
         FashionMnist train = FashionMnist.load(data, FashionMnist.Split.TRAIN);
         FashionMnist test = FashionMnist.load(data, FashionMnist.Split.TEST);
@@ -174,7 +168,7 @@ public class TrainCommand implements Callable<Integer> {
                 record.put("test_top5", round(result.test().top5(), 4));
             }
             record.put("train_seconds", round(result.trainSeconds(), 1));
-            record.put("threads", threads != null ? threads : Runtime.getRuntime().availableProcessors());
+            record.put("threads", threads.threads != null ? threads.threads : Runtime.getRuntime().availableProcessors());
             record.put("epoch_test_top1", result.epochs().stream().mapToDouble(e -> round(e.testTop1(), 4)).toArray());
             record.put("command", command);
             try {

@@ -5,7 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import io.vitscope.model.Attention;
 import io.vitscope.model.Block;
-import io.vitscope.model.LoadedModel;
+import io.vitscope.checkpoint.LoadedModel;
 import io.vitscope.model.VisionTransformer;
 import io.vitscope.plot.Heatmap;
 import io.vitscope.plot.PatchingGrid;

@@ -1,7 +1,7 @@
 package io.vitscope.intervention;
 
 import ai.djl.ndarray.NDArray;
-import io.vitscope.model.LoadedModel;
+import io.vitscope.checkpoint.LoadedModel;
 import io.vitscope.model.VisionTransformer;
 import io.vitscope.probe.Probe;
 import java.util.ArrayList;

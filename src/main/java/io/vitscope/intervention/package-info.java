@@ -9,7 +9,7 @@
  * patched site, or the class token's residual per block), never a cache of the whole forward.
  *
  * <p>May use: {@code probe}, {@code model} (sites, config, parameters), {@code plot}, {@code weights} (npy),
- * {@code experiment} (Input), {@code analysis}. Used by: {@code cli}, notebooks.
+ * {@code predict} (Input), {@code checkpoint} (LoadedModel), {@code analysis}. Used by: {@code cli}, notebooks.
  *
  * <p>Abbreviations: B batch, L blocks, H heads, T tokens (patches + 1, token 0 the class token), D embed dim,
  * Dh head dim, K classes, G_h × G_w the patch grid.

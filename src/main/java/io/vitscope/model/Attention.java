@@ -8,8 +8,11 @@ import io.vitscope.probe.Site;
 
 /**
  * timm 0.4.5's {@code Attention}, statement for statement, with its local names — so that a captured call reads like
- * NoPdb's capture of the Python one. Note timm's names: here {@code N} is the number of tokens (T in vitscope's
- * glossary) and {@code C} the embed dim (D).
+ * NoPdb's capture of the Python one.
+ *
+ * <p>This file speaks timm's letters, in its locals and its shape comments alike, not the project's glossary:
+ * {@code B} batch, {@code N} tokens (the glossary's T), {@code C} embed dim (D), {@code H} heads
+ * ({@code num_heads}, the glossary's N), {@code Dh} head dim ({@code C // num_heads}).
  *
  * <pre>
  * B, N, C = x.shape
@@ -32,20 +35,20 @@ public final class Attention extends VitModule {
     public static final Site POST_SOFTMAX =
             Site.after(Attention.class, "post_softmax", "attn = attn.softmax(dim=-1)", "attn");
     /**
-     * {@code attn @ v} per head, (B, N, T, Dh), before the heads are merged by the transpose: TransformerLens's
+     * {@code attn @ v} per head, (B, H, N, Dh), before the heads are merged by the transpose: TransformerLens's
      * {@code hook_z}. timm has no local for it (it is inside {@code x = (attn @ v).transpose(1, 2).reshape(B, N, C)}),
      * so it is not among the captured locals; a breakpoint reads and replaces it as {@code z}.
      */
     public static final Site Z = Site.after(Attention.class, "z", "z = attn @ v", "z");
 
     private final int numHeads;
-    private final float scale;
+    private final double scale; // Dh^-0.5; a float32 forward rounds it to float32 as PyTorch does with timm's scale
     private final Linear qkv;
     private final Linear proj;
 
     Attention(int dim, int numHeads, boolean qkvBias) {
         this.numHeads = numHeads;
-        this.scale = (float) Math.pow((double) dim / numHeads, -0.5);
+        this.scale = Math.pow((double) dim / numHeads, -0.5);
         this.qkv = child("qkv", new Linear(dim, dim * 3, qkvBias));
         this.proj = child("proj", new Linear(dim, dim, true));
     }
@@ -53,25 +56,25 @@ public final class Attention extends VitModule {
     @Override
     NDArray apply(Ctx ctx, NDArray x) {
         try (Frame f = Probe.enter(this)) {
-            x = f.arg("x", x);                                               // (B, T, D)
+            x = f.arg("x", x);                                               // (B, N, C)
             Shape s = x.getShape();
             int B = f.let("B", (int) s.get(0));
             int N = f.let("N", (int) s.get(1));
             int C = f.let("C", (int) s.get(2));
-            NDArray qkv = f.let("qkv", this.qkv.apply(ctx, x)                 // (B, T, 3D)
-                    .reshape(B, N, 3, numHeads, C / numHeads)                // (B, T, 3, N, Dh)
-                    .transpose(2, 0, 3, 1, 4));                              // (3, B, N, T, Dh)
-            NDArray q = f.let("q", qkv.get(0));                              // (B, N, T, Dh)
-            NDArray k = f.let("k", qkv.get(1));                              // (B, N, T, Dh)
-            NDArray v = f.let("v", qkv.get(2));                              // (B, N, T, Dh)
-            NDArray attn = f.let("attn", q.matMul(k.transpose(0, 1, 3, 2)).muli(scale)); // (B, N, T, T)
+            NDArray qkv = f.let("qkv", this.qkv.apply(ctx, x)                 // (B, N, 3C)
+                    .reshape(B, N, 3, numHeads, C / numHeads)                // (B, N, 3, H, Dh)
+                    .transpose(2, 0, 3, 1, 4));                              // (3, B, H, N, Dh)
+            NDArray q = f.let("q", qkv.get(0));                              // (B, H, N, Dh)
+            NDArray k = f.let("k", qkv.get(1));                              // (B, H, N, Dh)
+            NDArray v = f.let("v", qkv.get(2));                              // (B, H, N, Dh)
+            NDArray attn = f.let("attn", q.matMul(k.transpose(0, 1, 3, 2)).muli(scale)); // (B, H, N, N)
             attn = f.at(PRE_SOFTMAX, attn);
-            attn = f.let("attn", attn.softmax(-1));                          // (B, N, T, T)
+            attn = f.let("attn", attn.softmax(-1));                          // (B, H, N, N)
             attn = f.at(POST_SOFTMAX, attn);
-            NDArray z = f.at(Z, attn.matMul(v));                             // (B, N, T, Dh)
-            x = f.let("x", z.transpose(0, 2, 1, 3)                           // (B, T, N, Dh)
-                    .reshape(B, N, C));                                      // (B, T, D)
-            x = f.let("x", proj.apply(ctx, x));                              // (B, T, D)
+            NDArray z = f.at(Z, attn.matMul(v));                             // (B, H, N, Dh)
+            x = f.let("x", z.transpose(0, 2, 1, 3)                           // (B, N, H, Dh)
+                    .reshape(B, N, C));                                      // (B, N, C)
+            x = f.let("x", proj.apply(ctx, x));                              // (B, N, C)
             return f.exit(x);
         }
     }

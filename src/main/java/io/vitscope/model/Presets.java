@@ -1,11 +1,13 @@
 package io.vitscope.model;
 
-import static io.vitscope.model.DataConfig.IMAGENET_DEFAULT_MEAN;
-import static io.vitscope.model.DataConfig.IMAGENET_DEFAULT_STD;
-import static io.vitscope.model.DataConfig.IMAGENET_INCEPTION_MEAN;
-import static io.vitscope.model.DataConfig.IMAGENET_INCEPTION_STD;
+import io.vitscope.InvalidArgumentException;
+import io.vitscope.image.DataConfig;
+import static io.vitscope.image.DataConfig.IMAGENET_DEFAULT_MEAN;
+import static io.vitscope.image.DataConfig.IMAGENET_DEFAULT_STD;
+import static io.vitscope.image.DataConfig.IMAGENET_INCEPTION_MEAN;
+import static io.vitscope.image.DataConfig.IMAGENET_INCEPTION_STD;
 
-import io.vitscope.model.DataConfig.Interpolation;
+import io.vitscope.image.DataConfig.Interpolation;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -61,7 +63,7 @@ public final class Presets {
 
     /** Like {@link #find} but throws an error listing the valid names. */
     public static Preset get(String name) {
-        return find(name).orElseThrow(() -> new IllegalArgumentException(
+        return find(name).orElseThrow(() -> new InvalidArgumentException(
                 "Unknown model '" + name + "'. Valid models: " + String.join(", ", names())));
     }
 

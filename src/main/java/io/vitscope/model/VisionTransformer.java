@@ -1,5 +1,6 @@
 package io.vitscope.model;
 
+import io.vitscope.InvalidArgumentException;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
@@ -29,8 +30,7 @@ import java.util.List;
  * x = self.head(x)                              # (B, K)
  * </pre>
  *
- * <p>Abbreviations in shape comments: B batch, C channels, H×W image, P patch, G_h×G_w patch grid, L patches,
- * T tokens (L + 1), D embed dim, N heads, Dh head dim, M MLP hidden dim, K classes.
+ * <p>Dimension letters as in the glossary ({@code io/vitscope/package-info.java}).
  *
  * <p>It owns its parameters (in its own memory manager): close it to free them. Each forward keeps its temporaries
  * in a scope freed before it returns; the returned tensor belongs to the input's manager.
@@ -45,10 +45,6 @@ public final class VisionTransformer extends VitModule implements AutoCloseable 
     public static final Site PRE_LOGITS = Site.after(VisionTransformer.class, "pre_logits", "x = x[:, 0]", "x");
     /** After {@code x = self.head(x)}: the logits. */
     public static final Site LOGITS = Site.after(VisionTransformer.class, "logits", "x = self.head(x)", "x");
-
-    static {
-        MklFastPath.apply();
-    }
 
     /** {@code [:, 0]}, built once: DJL parses a string index on every call (about 14 µs against 3). */
     private static final NDIndex CLS = new NDIndex().addAllDim().addIndices(0);
@@ -127,7 +123,7 @@ public final class VisionTransformer extends VitModule implements AutoCloseable 
     public VitModule module(String path) {
         VitModule m = namedModules().get(path);
         if (m == null) {
-            throw new IllegalArgumentException("No module at path '" + path + "'. Valid paths include: patch_embed, "
+            throw new InvalidArgumentException("No module at path '" + path + "'. Valid paths include: patch_embed, "
                     + "blocks.0 … blocks." + (config.depth() - 1) + ", blocks.I.attn, blocks.I.attn.qkv, blocks.I.mlp, "
                     + "blocks.I.norm1, norm, head");
         }
@@ -229,12 +225,14 @@ public final class VisionTransformer extends VitModule implements AutoCloseable 
                     + config.imgHeight() + ", " + config.imgWidth() + "), got " + s
                     + ": preprocess them with the model's data config (or pick the model they were made for)");
         }
-        if (images.getDataType() != DataType.FLOAT32) {
-            throw new IllegalArgumentException("The model takes float32 images, got " + images.getDataType()
-                    + " of shape " + want.toString().replace("-1", "B"));
-        }
         if (!isInitialized()) {
             throw new IllegalStateException("The model's parameters are not set: load a checkpoint or initializeRandom()");
+        }
+        // float32 as loaded; float64 when the weights were widened (the tests' exact-arithmetic parity checks).
+        DataType type = posEmbed.getArray().getDataType();
+        if (images.getDataType() != type) {
+            throw new IllegalArgumentException("The model takes " + type.toString().toLowerCase(java.util.Locale.ROOT)
+                    + " images, got " + images.getDataType() + " of shape " + want.toString().replace("-1", "B"));
         }
     }
 

@@ -3,9 +3,7 @@ package io.vitscope.model;
 /**
  * The architecture of a Vision Transformer, as timm's {@code VisionTransformer.__init__} arguments.
  *
- * <p>Abbreviations used in shape comments throughout the model: B batch, C channels, H×W image, P patch size,
- * G grid side (H / P), L patches (G_h × G_w), T tokens (L + 1 with the class token), D embed dim, N heads,
- * Dh head dim (D / N), M MLP hidden dim (D × mlp_ratio), K classes.
+ * <p>Dimension letters as in the glossary ({@code io/vitscope/package-info.java}).
  *
  * @param imgHeight input height in pixels (H)
  * @param imgWidth input width in pixels (W)

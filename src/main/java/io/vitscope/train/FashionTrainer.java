@@ -13,7 +13,7 @@ import ai.djl.training.Trainer;
 import ai.djl.training.loss.Loss;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
-import io.vitscope.model.DataConfig;
+import io.vitscope.image.DataConfig;
 import io.vitscope.model.VisionTransformer;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
@@ -173,7 +173,7 @@ public final class FashionTrainer {
                         if (skipped > MAX_SKIPPED) {
                             throw new IllegalStateException("Training diverged: " + skipped + " steps had a non-finite"
                                     + " loss or gradient, the last at epoch " + epoch + " step " + (s + 1)
-                                    + ": lower the learning rate (--lr) or raise the warm-up");
+                                    + ": lower the learning rate or raise the warm-up");
                         }
                         listener.stepSkipped(epoch, s + 1, loss);
                         step++;

@@ -1,6 +1,6 @@
 package io.vitscope.train;
 
-import io.vitscope.model.DataConfig;
+import io.vitscope.image.DataConfig;
 import io.vitscope.model.VitConfig;
 
 /**

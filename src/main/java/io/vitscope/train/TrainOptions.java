@@ -1,5 +1,7 @@
 package io.vitscope.train;
 
+import io.vitscope.InvalidArgumentException;
+
 /**
  * How {@link FashionTrainer} trains: AdamW (Loshchilov and Hutter 2019) with a linear warm-up to {@code lr} and a
  * cosine decay to {@code lr × finalLrFraction}, the recipe of DeiT and timm's {@code train.py} at a small scale.
@@ -38,7 +40,7 @@ public record TrainOptions(int epochs, int batchSize, long seed, double lr, doub
 
     private static void check(boolean ok, String message) {
         if (!ok) {
-            throw new IllegalArgumentException("Invalid training options: " + message);
+            throw new InvalidArgumentException("Invalid training options: " + message);
         }
     }
 }

@@ -194,6 +194,9 @@ class RolloutTest {
 
     @Test
     void discardCountUsesTheFlooredProduct() {
-        assertEquals(2, (int) (9 * 0.3)); // 2.6999999999999997: the reference's int() floors too
+        assertEquals(2, AttentionRollout.discardCount(3, 0.3)); // 9 × 0.3 = 2.6999999999999997: int() floors
+        assertEquals(0, AttentionRollout.discardCount(3, 0.1)); // 0.9 floors to 0, where rounding would give 1
+        assertEquals(34928, AttentionRollout.discardCount(197, 0.9)); // 38809 × 0.9 = 34928.1
+        assertEquals(0, AttentionRollout.discardCount(197, 0));
     }
 }

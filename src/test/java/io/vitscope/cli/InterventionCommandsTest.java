@@ -167,7 +167,8 @@ class InterventionCommandsTest {
         "patch IMG IMG1 --blocks 3 --classes 5,0|--blocks 3 is out of range: use 0..2",
         "patch IMG IMG1 --positions 0,17 --classes 5,0|--positions 17 is out of range: use 0..16",
         "patch IMG IMG1 --classes 5,10|--classes 10 is out of range",
-        "patch IMG IMG1|the clean and corrupt images have the same top-1 class (fjord, 5), so LD = logit[c_clean] − logit[c_corrupt] is 0: give the two classes to compare explicitly (--classes A,B)",
+        "patch IMG IMG1|same top-1 class (fjord, 5), so LD = logit[c_clean] − logit[c_corrupt] is 0: give the two "
+            + "classes to compare explicitly (--classes A,B)",
         "patch IMG IMG1 --act z --positions 1 --classes 5,0|--positions does not apply to --act z",
         "predict IMG --effect|--effect reports what --scale-attn-logits changed"})
     void badArgumentsAreOneLineUsageErrors(String line, String message) {

@@ -2,10 +2,10 @@ package io.vitscope.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import io.vitscope.Prerequisites;
 import io.vitscope.train.FashionMnist;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -35,8 +35,8 @@ class TrainEvalCommandTest {
 
     @Test
     void trainWritesAModelDirThatEvalReads() throws IOException {
-        assumeTrue(FashionMnist.isInstalled(FashionMnist.DEFAULT_DIR),
-                "Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)");
+        Prerequisites.require(FashionMnist.isInstalled(FashionMnist.DEFAULT_DIR), "Fashion-MNIST",
+                "apt-get install dataset-fashion-mnist");
         Path dir = tmp.resolve("model");
         // 12 blocks as shipped, but 16 wide and 256 images: a couple of seconds.
         Run t = run(new TrainCommand(false), "--limit", "256", "--epochs", "1", "--batch", "64", "--embed-dim", "16",
@@ -76,7 +76,7 @@ class TrainEvalCommandTest {
     @Test
     void trainRejectsABadPatchSize() {
         Run t = run(new TrainCommand(false), "--patch-size", "5", "--out", tmp.toString());
-        assertEquals(1, t.code);
+        assertEquals(Main.USAGE, t.code, "a flag value the model cannot take is a usage error (was 1 before issue 10)");
         assertTrue(t.err.contains("not a multiple of the patch size 5"), t.err);
     }
 }

@@ -56,6 +56,20 @@ class OutputCheckTest {
     }
 
     @Test
+    void aWholeTileOneLevelOffIsTolerated() {
+        BufferedImage a = figure(new int[] {40, 90, 140, 190}, "blocks.4.attn");
+        BufferedImage b = figure(new int[] {40, 90, 141, 190}, "blocks.4.attn"); // a last-bit change of one panel
+        assertNull(OutputCheck.compareImages(a, b));
+    }
+
+    @Test
+    void aPanelDimmedByFivePercentIsCaught() {
+        BufferedImage a = figure(new int[] {40, 90, 140, 190}, "blocks.4.attn");
+        BufferedImage b = figure(new int[] {40, 90, 140, 180}, "blocks.4.attn"); // 190 × 0.95 = 180.5
+        assertNotNull(OutputCheck.compareImages(a, b), "a 5% dimming of one heatmap must be caught");
+    }
+
+    @Test
     void oneChangedPanelIsCaughtByTheTileCheckThoughTheMeanIsSmall() {
         BufferedImage a = figure(new int[] {40, 90, 140, 190}, "blocks.4.attn");
         BufferedImage b = figure(new int[] {40, 90, 140, 170}, "blocks.4.attn"); // one head 20 levels darker

@@ -2,11 +2,10 @@ package io.vitscope.train;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Parameter;
+import io.vitscope.Prerequisites;
 import io.vitscope.model.VisionTransformer;
 import io.vitscope.model.VitConfig;
 import java.util.ArrayList;
@@ -22,8 +21,8 @@ class FashionTrainerTest {
 
     @Test
     void lossFallsAndEveryParameterLearns() {
-        assumeTrue(FashionMnist.isInstalled(FashionMnist.DEFAULT_DIR),
-                "Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)");
+        Prerequisites.require(FashionMnist.isInstalled(FashionMnist.DEFAULT_DIR), "Fashion-MNIST",
+                "apt-get install dataset-fashion-mnist");
         FashionMnist train = FashionMnist.load(FashionMnist.DEFAULT_DIR, FashionMnist.Split.TRAIN);
         FashionMnist test = FashionMnist.load(FashionMnist.DEFAULT_DIR, FashionMnist.Split.TEST).head(500);
         // 640 images, batch 32: 20 steps per epoch, 12 epochs = 240 steps.
@@ -64,8 +63,8 @@ class FashionTrainerTest {
 
     @Test
     void sameSeedSameRun() {
-        assumeTrue(FashionMnist.isInstalled(FashionMnist.DEFAULT_DIR),
-                "Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)");
+        Prerequisites.require(FashionMnist.isInstalled(FashionMnist.DEFAULT_DIR), "Fashion-MNIST",
+                "apt-get install dataset-fashion-mnist");
         FashionMnist train = FashionMnist.load(FashionMnist.DEFAULT_DIR, FashionMnist.Split.TRAIN);
         TrainOptions options = new TrainOptions(1, 32, 7, 1e-3, 0.05, 0.5, 0.01, 320, new Batches.Augment(true, 2));
         double[] losses = new double[2];

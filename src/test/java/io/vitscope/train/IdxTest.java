@@ -4,9 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.vitscope.InvalidInputException;
+import io.vitscope.Prerequisites;
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -105,8 +105,8 @@ class IdxTest {
 
     @Test
     void readsTheInstalledFashionMnist() {
-        assumeTrue(FashionMnist.isInstalled(FashionMnist.DEFAULT_DIR),
-                "Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)");
+        Prerequisites.require(FashionMnist.isInstalled(FashionMnist.DEFAULT_DIR), "Fashion-MNIST",
+                "apt-get install dataset-fashion-mnist");
         FashionMnist test = FashionMnist.load(FashionMnist.DEFAULT_DIR, FashionMnist.Split.TEST);
         assertEquals(10_000, test.size());
         assertEquals(9, test.label(0), "the first test image is an ankle boot");

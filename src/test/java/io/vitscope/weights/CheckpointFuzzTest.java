@@ -1,5 +1,6 @@
 package io.vitscope.weights;
 
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import ai.djl.ndarray.NDArray;
@@ -389,8 +390,20 @@ class CheckpointFuzzTest {
         }
     }
 
-    private void run(String what, Function<Random, Mutant> mutate, ReadCheck read) throws IOException {
+    /**
+     * At least this share of mutated inputs must still be accepted: the mutators change a few bytes of a valid file,
+     * and a change inside tensor data or an unused header byte leaves a readable file (2–6% of cases at the default
+     * seed). A reader that rejected everything would otherwise pass a run that only asserts the exception type.
+     */
+    private static final double MIN_ACCEPTED_SHARE = 0.01;
+
+    private void run(String what, List<byte[]> unmutated, Function<Random, Mutant> mutate, ReadCheck read)
+            throws IOException {
         Path input = dir.resolve("input");
+        for (byte[] valid : unmutated) {
+            Files.write(input, valid);
+            read.read(input, true); // the unmutated seeds must load, through DJL too: any exception fails the test
+        }
         Tally tally = new Tally();
         long start = System.nanoTime();
         for (int i = 0; i < ITERATIONS; i++) {
@@ -412,6 +425,8 @@ class CheckpointFuzzTest {
             }
         }
         System.out.print(tally.summary(what, System.nanoTime() - start));
+        assertTrue(tally.accepted >= MIN_ACCEPTED_SHARE * ITERATIONS, what + ": only " + tally.accepted + " of "
+                + ITERATIONS + " mutated inputs were accepted (at least " + MIN_ACCEPTED_SHARE * 100 + "% expected)");
     }
 
     private interface ReadCheck {
@@ -421,7 +436,7 @@ class CheckpointFuzzTest {
     @Test
     void safetensorsReaderRejectsMalformedFilesCleanly() throws IOException {
         byte[] valid = validSafetensors();
-        run("safetensors", r -> mutateSafetensors(valid, r), (file, djl) -> {
+        run("safetensors", List.of(valid), r -> mutateSafetensors(valid, r), (file, djl) -> {
             try (Safetensors st = Safetensors.open(file, !djl)) {
                 st.metadata();
                 for (TensorInfo t : st.tensors()) {
@@ -442,7 +457,7 @@ class CheckpointFuzzTest {
     @Test
     void npyReaderRejectsMalformedFilesCleanly() throws IOException {
         List<byte[]> valid = validNpys();
-        run("npy", r -> mutateNpy(valid, r), (file, djl) -> {
+        run("npy", valid, r -> mutateNpy(valid, r), (file, djl) -> {
             NpyArray a = Npy.read(file);
             a.floats();
             a.doubles();
@@ -463,7 +478,7 @@ class CheckpointFuzzTest {
         Path seed = dir.resolve("seed.npz");
         Npz.write(seed, arrays);
         byte[] valid = Files.readAllBytes(seed);
-        run("npz", r -> {
+        run("npz", List.of(valid), r -> {
             byte[] out = r.nextInt(4) == 0 ? Arrays.copyOf(valid, r.nextInt(valid.length + 1)) : valid.clone();
             int flips = 1 + r.nextInt(4);
             for (int f = 0; f < flips && out.length > 0; f++) {
