@@ -1,5 +1,6 @@
 package io.vitscope.cli;
 
+import io.vitscope.InvalidArgumentException;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -40,7 +41,7 @@ final class Interventions {
     static int requireClass(int c, LoadedModel loaded, String flag) {
         int k = loaded.config().numClasses();
         if (c < 0 || c >= k) {
-            throw new IllegalArgumentException(flag + " " + c + " is out of range: " + loaded.name() + " has " + k
+            throw new InvalidArgumentException(flag + " " + c + " is out of range: " + loaded.name() + " has " + k
                     + " classes, use 0.." + (k - 1));
         }
         return c;
@@ -63,7 +64,7 @@ final class Interventions {
                     int lo = Integer.parseInt(p.substring(0, dash).trim());
                     int hi = Integer.parseInt(p.substring(dash + 1).trim());
                     if (hi < lo) {
-                        throw new IllegalArgumentException(flag + " range " + p + " runs backwards");
+                        throw new InvalidArgumentException(flag + " range " + p + " runs backwards");
                     }
                     for (int i = lo; i <= hi; i++) {
                         out.add(i);
@@ -72,7 +73,7 @@ final class Interventions {
                     out.add(Integer.parseInt(p));
                 }
             } catch (NumberFormatException e) {
-                throw new IllegalArgumentException(flag + " must be " + what + " numbers like 0,3,5 or 2-6, got '"
+                throw new InvalidArgumentException(flag + " must be " + what + " numbers like 0,3,5 or 2-6, got '"
                         + spec + "'");
             }
         }
@@ -80,11 +81,11 @@ final class Interventions {
         for (int i = 0; i < r.length; i++) {
             int v = out.get(i);
             if (v < 0 || v >= n) {
-                throw new IllegalArgumentException(flag + " " + v + " is out of range: use 0.." + (n - 1));
+                throw new InvalidArgumentException(flag + " " + v + " is out of range: use 0.." + (n - 1));
             }
             for (int j = 0; j < i; j++) {
                 if (r[j] == v) {
-                    throw new IllegalArgumentException(flag + " lists " + what + " " + v + " twice");
+                    throw new InvalidArgumentException(flag + " lists " + what + " " + v + " twice");
                 }
             }
             r[i] = v;
@@ -94,7 +95,7 @@ final class Interventions {
 
     static void requireBatch(int batch) {
         if (batch < 1) {
-            throw new IllegalArgumentException("--batch must be at least 1, got " + batch);
+            throw new InvalidArgumentException("--batch must be at least 1, got " + batch);
         }
     }
 

@@ -1,5 +1,6 @@
 package io.vitscope.cli;
 
+import io.vitscope.InvalidArgumentException;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
@@ -17,7 +18,7 @@ public final class OutputOptions {
     /** Checks what can be checked before any work: the width. */
     void check() {
         if (width < 200) {
-            throw new IllegalArgumentException("--width must be at least 200 pixels, got " + width);
+            throw new InvalidArgumentException("--width must be at least 200 pixels, got " + width);
         }
     }
 

@@ -1,5 +1,6 @@
 package io.vitscope.cli;
 
+import io.vitscope.InvalidArgumentException;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -71,11 +72,11 @@ public final class PatchCommand implements Callable<Integer> {
         output.check();
         Interventions.requireBatch(batch);
         if (clean.toAbsolutePath().normalize().equals(corrupt.toAbsolutePath().normalize())) {
-            throw new IllegalArgumentException("CLEAN and CORRUPT are the same file (" + clean + "): give two "
+            throw new InvalidArgumentException("CLEAN and CORRUPT are the same file (" + clean + "): give two "
                     + "different images");
         }
         if (act == ActName.z && positions != null) {
-            throw new IllegalArgumentException("--positions does not apply to --act z: it patches one head at all "
+            throw new InvalidArgumentException("--positions does not apply to --act z: it patches one head at all "
                     + "positions (the columns are the heads)");
         }
         PrintWriter stdout = spec.commandLine().getOut();
@@ -88,14 +89,14 @@ public final class PatchCommand implements Callable<Integer> {
             if (classes != null) {
                 String[] parts = classes.split(",");
                 if (parts.length != 2) {
-                    throw new IllegalArgumentException("--classes must be two class indices A,B, got '" + classes + "'");
+                    throw new InvalidArgumentException("--classes must be two class indices A,B, got '" + classes + "'");
                 }
                 cls = new int[2];
                 for (int i = 0; i < 2; i++) {
                     try {
                         cls[i] = Interventions.requireClass(Integer.parseInt(parts[i].trim()), loaded, "--classes");
                     } catch (NumberFormatException e) {
-                        throw new IllegalArgumentException("--classes must be two class indices A,B, got '" + classes
+                        throw new InvalidArgumentException("--classes must be two class indices A,B, got '" + classes
                                 + "'");
                     }
                 }

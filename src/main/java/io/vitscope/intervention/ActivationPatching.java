@@ -1,5 +1,6 @@
 package io.vitscope.intervention;
 
+import io.vitscope.InvalidArgumentException;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -70,12 +71,12 @@ public final class ActivationPatching {
                     return a;
                 }
             }
-            throw new IllegalArgumentException("act '" + id + "' is not one of resid_pre, attn_out, mlp_out, z");
+            throw new InvalidArgumentException("act '" + id + "' is not one of resid_pre, attn_out, mlp_out, z");
         }
     }
 
     /** The two unpatched runs agree on their top-1 class and no classes were given: LD would be 0 for both. */
-    public static final class SameTopClassException extends IllegalArgumentException {
+    public static final class SameTopClassException extends InvalidArgumentException {
         private static final long serialVersionUID = 1L;
         private final int top1;
 
@@ -186,7 +187,7 @@ public final class ActivationPatching {
     public static Result run(LoadedModel model, NDArray clean, NDArray corrupt, Act act, int[] blocks, int[] positions,
                              int[] classes, int batch, IntConsumer progress) {
         if (act == null) {
-            throw new IllegalArgumentException("act is missing: resid_pre, attn_out, mlp_out or z");
+            throw new InvalidArgumentException("act is missing: resid_pre, attn_out, mlp_out or z");
         }
         NDArray xc = Runs.image(model, clean, "clean image");
         NDArray xr = Runs.image(model, corrupt, "corrupt image");
@@ -199,7 +200,7 @@ public final class ActivationPatching {
         int[] cols;
         if (act == Act.Z) {
             if (positions != null) {
-                throw new IllegalArgumentException("positions do not apply to z: it patches one head at all positions");
+                throw new InvalidArgumentException("positions do not apply to z: it patches one head at all positions");
             }
             cols = range(heads);
         } else {
@@ -207,17 +208,17 @@ public final class ActivationPatching {
         }
         if (classes != null) {
             if (classes.length != 2) {
-                throw new IllegalArgumentException("classes must be two class indices, c_clean and c_corrupt");
+                throw new InvalidArgumentException("classes must be two class indices, c_clean and c_corrupt");
             }
             Runs.requireClass(classes[0], model, "class", false);
             Runs.requireClass(classes[1], model, "class", false);
             if (classes[0] == classes[1]) {
-                throw new IllegalArgumentException("classes must differ: LD = logit[c_clean] − logit[c_corrupt] is 0 "
+                throw new InvalidArgumentException("classes must differ: LD = logit[c_clean] − logit[c_corrupt] is 0 "
                         + "when both are " + classes[0]);
             }
         }
         if (Arrays.equals(xc.toFloatArray(), xr.toFloatArray())) {
-            throw new IllegalArgumentException("the clean and corrupt images are the same: patching one into itself "
+            throw new InvalidArgumentException("the clean and corrupt images are the same: patching one into itself "
                     + "changes nothing; give two different images");
         }
         Map<String, Integer> blockOf = Runs.blockOfPath(vit);
@@ -249,7 +250,7 @@ public final class ActivationPatching {
             double ldClean = (double) cleanLogits[cc] - cleanLogits[cr];
             double ldCorrupt = (double) corruptLogits[cc] - corruptLogits[cr];
             if (ldClean == ldCorrupt) {
-                throw new IllegalArgumentException("LD_clean = LD_corrupt = " + ldClean + ": the metric's denominator is"
+                throw new InvalidArgumentException("LD_clean = LD_corrupt = " + ldClean + ": the metric's denominator is"
                         + " 0; choose other classes");
             }
 
@@ -315,16 +316,16 @@ public final class ActivationPatching {
     /** Distinct indices in [0, n), in the order given. */
     static int[] checkList(int[] values, int n, String what, String parameter) {
         if (values.length == 0) {
-            throw new IllegalArgumentException(parameter + " is empty: give at least one " + what);
+            throw new InvalidArgumentException(parameter + " is empty: give at least one " + what);
         }
         for (int i = 0; i < values.length; i++) {
             if (values[i] < 0 || values[i] >= n) {
-                throw new IllegalArgumentException(what + " " + values[i] + " is out of range: use 0.." + (n - 1)
+                throw new InvalidArgumentException(what + " " + values[i] + " is out of range: use 0.." + (n - 1)
                         + (what.equals("position") ? " (token 0 is the class token)" : ""));
             }
             for (int j = 0; j < i; j++) {
                 if (values[j] == values[i]) {
-                    throw new IllegalArgumentException(parameter + " lists " + what + " " + values[i] + " twice");
+                    throw new InvalidArgumentException(parameter + " lists " + what + " " + values[i] + " twice");
                 }
             }
         }

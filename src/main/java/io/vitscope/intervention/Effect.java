@@ -1,5 +1,6 @@
 package io.vitscope.intervention;
 
+import io.vitscope.InvalidArgumentException;
 import ai.djl.ndarray.NDArray;
 import io.vitscope.checkpoint.LoadedModel;
 import io.vitscope.model.VisionTransformer;
@@ -49,15 +50,15 @@ public record Effect(int target, String targetLabel, double kl, int top1Clean, i
     public static Effect compare(float[] clean, float[] probed, double[] cleanEntropy, double[] probedEntropy,
                                  int target, List<String> labels) {
         if (clean.length != probed.length || clean.length == 0) {
-            throw new IllegalArgumentException("effect: the two runs have " + clean.length + " and " + probed.length
+            throw new InvalidArgumentException("effect: the two runs have " + clean.length + " and " + probed.length
                     + " logits; compare runs of the same model");
         }
         if (target < 0 || target >= clean.length) {
-            throw new IllegalArgumentException("effect: target " + target + " is not a class of a " + clean.length
+            throw new InvalidArgumentException("effect: target " + target + " is not a class of a " + clean.length
                     + "-class model");
         }
         if (cleanEntropy.length != probedEntropy.length) {
-            throw new IllegalArgumentException("effect: " + cleanEntropy.length + " and " + probedEntropy.length
+            throw new InvalidArgumentException("effect: " + cleanEntropy.length + " and " + probedEntropy.length
                     + " blocks of attention entropy; compare runs of the same model");
         }
         double[] lp = Runs.logSoftmax(clean);

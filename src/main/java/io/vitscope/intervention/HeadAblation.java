@@ -1,5 +1,6 @@
 package io.vitscope.intervention;
 
+import io.vitscope.InvalidArgumentException;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -104,7 +105,7 @@ public final class HeadAblation {
      */
     public static Result run(LoadedModel model, NDArray image, Mode mode, int target, int batch, IntConsumer progress) {
         if (mode == null) {
-            throw new IllegalArgumentException("mode is missing: ZERO or MEAN");
+            throw new InvalidArgumentException("mode is missing: ZERO or MEAN");
         }
         NDArray x = Runs.image(model, image, "image");
         Runs.requireClass(target, model, "target", true);

@@ -1,5 +1,6 @@
 package io.vitscope.intervention;
 
+import io.vitscope.InvalidArgumentException;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
@@ -122,7 +123,7 @@ public final class LogitLens {
      */
     public static Result run(LoadedModel model, NDArray image, int target, boolean patches, Norm norm) {
         if (norm == null) {
-            throw new IllegalArgumentException("norm is missing: RECOMPUTE or FINAL_SCALE");
+            throw new InvalidArgumentException("norm is missing: RECOMPUTE or FINAL_SCALE");
         }
         NDArray x = Runs.image(model, image, "image");
         Runs.requireClass(target, model, "target", true);

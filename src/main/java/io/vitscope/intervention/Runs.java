@@ -1,5 +1,6 @@
 package io.vitscope.intervention;
 
+import io.vitscope.InvalidArgumentException;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -41,14 +42,14 @@ final class Runs {
     /** One image as the model takes it, (1, C, H, W), from (C, H, W) or (1, C, H, W); fails naming {@code what}. */
     static NDArray image(LoadedModel model, NDArray image, String what) {
         if (image == null) {
-            throw new IllegalArgumentException(what + " is missing");
+            throw new InvalidArgumentException(what + " is missing");
         }
         VitConfig c = model.config();
         Shape s = image.getShape();
         Shape want = new Shape(1, c.inChans(), c.imgHeight(), c.imgWidth());
         NDArray x = s.dimension() == 3 ? image.expandDims(0) : image;
         if (!x.getShape().equals(want) || image.getDataType() != DataType.FLOAT32) {
-            throw new IllegalArgumentException(what + " must be one preprocessed float32 image of shape " + want
+            throw new InvalidArgumentException(what + " must be one preprocessed float32 image of shape " + want
                     + " or (" + c.inChans() + ", " + c.imgHeight() + ", " + c.imgWidth() + "), got "
                     + image.getDataType() + " " + s);
         }
@@ -103,7 +104,7 @@ final class Runs {
 
     static void requireBatch(int batch) {
         if (batch < 1) {
-            throw new IllegalArgumentException("batch must be at least 1, got " + batch);
+            throw new InvalidArgumentException("batch must be at least 1, got " + batch);
         }
     }
 
@@ -113,7 +114,7 @@ final class Runs {
         if ((allowAuto && c == -1) || (c >= 0 && c < k)) {
             return c;
         }
-        throw new IllegalArgumentException(parameter + " " + c + " is out of range: " + model.name() + " has " + k
+        throw new InvalidArgumentException(parameter + " " + c + " is out of range: " + model.name() + " has " + k
                 + " classes, numbered 0.." + (k - 1));
     }
 
