@@ -24,6 +24,7 @@ import picocli.CommandLine.ScopeType;
 @Command(name = "vitscope", mixinStandardHelpOptions = true, version = "vitscope 0.1.0",
         description = "A Vision Transformer inference engine with a debugger built in.",
         subcommands = {PredictCommand.class, CaptureCommand.class, AttentionCommand.class, ExperimentCommand.class,
+                AblateCommand.class, PatchCommand.class, LensCommand.class, DlaCommand.class,
                 DatasetCommand.class, BenchCommand.class, EvalCommand.class, TrainCommand.class, FetchCommand.class,
                 ServeCommand.class, FaithfulnessCommand.class, InspectCommand.class,
                 CommandLine.HelpCommand.class})

@@ -9,6 +9,7 @@ import io.vitscope.predict.Classifier;
 import io.vitscope.predict.Input;
 import io.vitscope.predict.Inputs;
 import io.vitscope.predict.Prediction;
+import io.vitscope.intervention.Effect;
 import io.vitscope.checkpoint.LoadedModel;
 import io.vitscope.probe.Probe;
 import io.vitscope.weights.Npy;
@@ -61,6 +62,12 @@ public final class PredictCommand implements Callable<Integer> {
     @Mixin
     LogitScaleOption scale;
 
+    @Option(names = "--effect",
+            description = "With --scale-attn-logits: also report the change against the unscaled model per image — "
+                    + "KL(clean || scaled), top-1 flip, change of the clean top-1's logit and probability, change of "
+                    + "each block's mean attention entropy.")
+    boolean effect;
+
     @Option(names = "--fail-fast", description = "Stop at the first unusable file instead of reporting it and going on.")
     boolean failFast;
 
@@ -68,6 +75,7 @@ public final class PredictCommand implements Callable<Integer> {
     public Integer call() {
         BadValue.check(top >= 1, spec, "--top must be at least 1, got " + top);
         BadValue.check(batch >= 1, spec, "--batch must be at least 1, got " + batch);
+        BadValue.check(!effect || scale.given(), spec, "--effect reports what --scale-attn-logits changed: give both");
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         List<Path> files = Inputs.expand(images);
@@ -105,7 +113,7 @@ public final class PredictCommand implements Callable<Integer> {
                         List<Input> chunk = new ArrayList<>(pending.subList(0, Math.min(batch, pending.size())));
                         pending.subList(0, chunk.size()).clear();
                         run(classifier, manager, chunk, loaded.name(), many || chunk.size() > 1, out,
-                                dumpedInputs, dumpedLogits);
+                                dumpedInputs, dumpedLogits, probe);
                     }
                 }
                 if (stop != null) {
@@ -127,13 +135,24 @@ public final class PredictCommand implements Callable<Integer> {
     }
 
     private void run(Classifier classifier, NDManager manager, List<Input> chunk, String modelName, boolean headers,
-                     PrintWriter out, List<NDArray> dumpedInputs, List<NDArray> dumpedLogits) {
+                     PrintWriter out, List<NDArray> dumpedInputs, List<NDArray> dumpedLogits, Probe probe) {
         try (NDManager scope = manager.newSubManager()) {
             NDArray x = classifier.batch(scope, chunk);                                // (B, C, H, W)
             NDArray logits = classifier.logits(x);                                     // (B, K)
             List<List<Prediction>> tops = classifier.top(logits, top);
             for (int b = 0; b < chunk.size(); b++) {
-                print(out, chunk.get(b).source(), modelName, tops.get(b), headers);
+                Effect e = null;
+                if (effect) {
+                    // The effect runs its own clean and scaled forwards: the command's probe steps aside meanwhile.
+                    probe.stop();
+                    try {
+                        e = Effect.measure(classifier.model(), classifier.batch(scope, chunk.subList(b, b + 1)), -1,
+                                scale::install);
+                    } finally {
+                        probe.start();
+                    }
+                }
+                print(out, chunk.get(b).source(), modelName, tops.get(b), headers, e, classifier.model().labels());
             }
             if (dump != null) {
                 x.attach(manager);
@@ -144,9 +163,14 @@ public final class PredictCommand implements Callable<Integer> {
         }
     }
 
-    private void print(PrintWriter out, String source, String modelName, List<Prediction> preds, boolean header) {
+    private void print(PrintWriter out, String source, String modelName, List<Prediction> preds, boolean header,
+                       Effect e, List<String> labels) {
         if (format == Format.json) {
-            out.println(Prediction.jsonLine(source, modelName, preds));
+            com.google.gson.JsonObject o = Prediction.toJson(source, modelName, preds);
+            if (e != null) {
+                o.add("effect", new com.google.gson.Gson().toJsonTree(e.toMap()));
+            }
+            out.println(new com.google.gson.Gson().toJson(o));
         } else {
             if (header) {
                 out.println("# " + source);
@@ -154,6 +178,11 @@ public final class PredictCommand implements Callable<Integer> {
             for (Prediction p : preds) {
                 // The float's value printed as Python prints it (the tutorial's "alp<TAB>0.7936609983444214").
                 out.println(p.label() + "\t" + PythonFloat.repr(p.probability()));
+            }
+            if (e != null) {
+                out.println("# effect of --scale-attn-logits " + io.vitscope.plot.Plots.number(scale.scale)
+                        + " against the unscaled model");
+                out.println(e.describe(labels));
             }
         }
         out.flush();

@@ -37,6 +37,12 @@ public final class Attention extends VitModule {
     /** Just after the softmax: the attention probabilities. */
     public static final Site POST_SOFTMAX =
             Site.after(Attention.class, "post_softmax", "attn = attn.softmax(dim=-1)", "attn");
+    /**
+     * {@code attn @ v} per head, (B, H, N, Dh), before the heads are merged by the transpose: TransformerLens's
+     * {@code hook_z}. timm has no local for it (it is inside {@code x = (attn @ v).transpose(1, 2).reshape(B, N, C)}),
+     * so it is not among the captured locals; a breakpoint reads and replaces it as {@code z}.
+     */
+    public static final Site Z = Site.after(Attention.class, "z", "z = attn @ v", "z");
 
     private final int numHeads;
     private final double scale; // Dh^-0.5; a float32 forward rounds it to float32 as PyTorch does with timm's scale
@@ -70,8 +76,8 @@ public final class Attention extends VitModule {
             attn = f.at(PRE_SOFTMAX, attn);
             attn = f.let("attn", attn.softmax(-1));                          // (B, H, N, N)
             attn = f.at(POST_SOFTMAX, attn);
-            x = f.let("x", attn.matMul(v)                                    // (B, H, N, Dh)
-                    .transpose(0, 2, 1, 3)                                   // (B, N, H, Dh)
+            NDArray z = f.at(Z, attn.matMul(v));                             // (B, H, N, Dh)
+            x = f.let("x", z.transpose(0, 2, 1, 3)                           // (B, N, H, Dh)
                     .reshape(B, N, C));                                      // (B, N, C)
             x = f.let("x", proj.apply(ctx, x));                              // (B, N, C)
             return f.exit(x);

@@ -24,10 +24,19 @@ public final class Block extends VitModule {
     public static final String MLP_LINE = "x = x + self.drop_path(self.mlp(self.norm2(x)))";
     /** The residual stream entering the block. */
     public static final Site PRE_ATTN = Site.before(Block.class, "pre_attn", ATTN_LINE, "x");
+    /**
+     * The attention branch's output before the residual add, {@code self.attn(self.norm1(x))}: TransformerLens's
+     * {@code attn_out}. It stops after {@code pre_attn} and before {@code post_attn}.
+     */
+    public static final Site ATTN_OUT = Site.after(Block.class, "attn_out", "attn_out = self.attn(self.norm1(x))",
+            "attn_out");
     /** The residual stream after the attention branch was added. */
     public static final Site POST_ATTN = Site.after(Block.class, "post_attn", ATTN_LINE, "x");
     /** The residual stream entering the MLP line (the same point as {@code post_attn}, named after the next line). */
     public static final Site PRE_MLP = Site.before(Block.class, "pre_mlp", MLP_LINE, "x");
+    /** The MLP branch's output before the residual add, {@code self.mlp(self.norm2(x))}: TransformerLens's {@code mlp_out}. */
+    public static final Site MLP_OUT = Site.after(Block.class, "mlp_out", "mlp_out = self.mlp(self.norm2(x))",
+            "mlp_out");
     /** The residual stream after the MLP branch was added: the block's output. */
     public static final Site POST_MLP = Site.after(Block.class, "post_mlp", MLP_LINE, "x");
 
@@ -50,10 +59,12 @@ public final class Block extends VitModule {
             x.tempAttach(scope);
             Ctx inner = ctx.in(scope);
             x = f.at(PRE_ATTN, x);
-            x = f.let("x", x.add(attn.apply(inner, norm1.apply(inner, x)))); // (B, T, D)
+            NDArray attnOut = f.at(ATTN_OUT, attn.apply(inner, norm1.apply(inner, x))); // (B, T, D)
+            x = f.let("x", x.add(attnOut));                            // (B, T, D)
             x = f.at(POST_ATTN, x);
             x = f.at(PRE_MLP, x);
-            x = f.let("x", x.add(mlp.apply(inner, norm2.apply(inner, x))));  // (B, T, D)
+            NDArray mlpOut = f.at(MLP_OUT, mlp.apply(inner, norm2.apply(inner, x))); // (B, T, D)
+            x = f.let("x", x.add(mlpOut));                             // (B, T, D)
             x = f.at(POST_MLP, x);
             x.attach(ctx.scope());                                     // the output outlives the block's scope
             return f.exit(x);
