@@ -136,10 +136,12 @@ class SparkStandaloneTest {
         try {
             Map<String, DatasetRow> rows = SparkDatasetTest.read(local, out);
             List<DatasetRow> expected;
+            int tokens;
             try (LoadedModel model = ModelSpec.embedded().load()) {
                 expected = SparkDatasetTest.reference(model, in);
+                tokens = model.config().numTokens();
             }
-            SparkDatasetTest.assertSameRows(expected, rows);
+            SparkDatasetTest.assertSameRows(expected, rows, tokens);
         } finally {
             local.stop();
         }
