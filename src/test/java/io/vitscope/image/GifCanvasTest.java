@@ -26,7 +26,10 @@ class GifCanvasTest {
 
     /** A 2x2 frame of indices [1 2 / 2 1] placed at (left, top) inside a screen of sw x sh. */
     private static byte[] gif(int sw, int sh, int left, int top) throws IOException {
-        IndexColorModel icm = new IndexColorModel(8, 4, R, G, B);
+        return gif(sw, sh, left, top, new IndexColorModel(8, 4, R, G, B));
+    }
+
+    private static byte[] gif(int sw, int sh, int left, int top, IndexColorModel icm) throws IOException {
         BufferedImage frame = new BufferedImage(2, 2, BufferedImage.TYPE_BYTE_INDEXED, icm);
         frame.getRaster().setSamples(0, 0, 2, 2, 0, new int[] {1, 2, 2, 1});
         ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -77,6 +80,18 @@ class GifCanvasTest {
                         "pixel (" + x + ", " + y + ")");
             }
         }
+    }
+
+    @Test
+    void theCanvasIsFilledWithTheTransparentIndex() throws Exception {
+        // index 3 transparent: Pillow fills the screen with it, and convert('RGB') shows its palette colour
+        byte[] d = gif(4, 3, 1, 1, new IndexColorModel(8, 4, R, G, B, 3));
+        assertEquals(3, ImageHeader.parse(d).gifFrame().transparency(), "the writer stored the transparent index");
+        Image8 im = ImageReader.defaults().read(d, "transparent.gif");
+        assertEquals("[0, 0, 200]", java.util.Arrays.toString(rgb(im, 0, 0)));
+        assertEquals("[0, 0, 200]", java.util.Arrays.toString(rgb(im, 3, 2)));
+        assertEquals("[200, 0, 0]", java.util.Arrays.toString(rgb(im, 1, 1)));
+        assertEquals("[0, 200, 0]", java.util.Arrays.toString(rgb(im, 2, 1)));
     }
 
     @Test
