@@ -147,6 +147,7 @@ class TargetTest {
         assertTrue(Target.compile("a*").matcher("a").matches());
         assertFalse(Target.compile("a.b").matcher("aXb").matches(), "a dot is literal");
         assertTrue(Target.compile("[0-10000]").matcher("10000").matches());
+        assertTrue(Target.compile("[5000-12000]").matcher("12000").matches(), "the limit is on the width, not the bounds");
         assertTrue(Target.compile("[007]").matcher("7").matches(), "numbers, not digit strings");
         assertEquals("Bad range [3-2] in pattern 'b.[3-2]'",
                 assertThrows(IllegalArgumentException.class, () -> Target.compile("b.[3-2]")).getMessage());
