@@ -9,15 +9,23 @@ import java.nio.file.Path;
 public class InvalidInputException extends VitscopeException {
 
     private final transient Path file;
+    private final String problem;
 
     public InvalidInputException(Path file, String problem) {
         super(file == null ? problem : file + ": " + problem);
         this.file = file;
+        this.problem = problem;
     }
 
     public InvalidInputException(Path file, String problem, Throwable cause) {
         super(file == null ? problem : file + ": " + problem, cause);
         this.file = file;
+        this.problem = problem;
+    }
+
+    /** The problem without the file's name: to add advice and throw again. */
+    public String problem() {
+        return problem;
     }
 
     /** The offending file, or null when the input did not come from a file. */

@@ -6,7 +6,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import io.vitscope.model.StateDicts;
+import io.vitscope.checkpoint.StateDicts;
 import io.vitscope.model.VisionTransformer;
 import io.vitscope.model.VitConfig;
 import io.vitscope.weights.Npy;

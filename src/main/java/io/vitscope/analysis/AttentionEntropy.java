@@ -10,7 +10,7 @@ import java.util.List;
  * one scores ln T (5.28 for T = 197). The logit-scaling experiment uses it to show attention sharpening as the
  * logits are multiplied up. {@code 0 · ln 0} counts as 0.
  *
- * <p>Abbreviations: B batch, N heads, T tokens.
+ * <p>Dimension letters as in the glossary ({@code io/vitscope/package-info.java}).
  */
 public final class AttentionEntropy {
 
@@ -22,7 +22,7 @@ public final class AttentionEntropy {
      * @return the mean over heads and query rows of −Σ_j p_j ln p_j
      */
     public static double mean(float[][][] attn) {
-        int t = Attention.requireSquare(attn, "attention entropy");
+        int t = AttentionMaps.requireSquare(attn, "attention entropy");
         double total = 0;
         for (float[][] head : attn) {
             for (int i = 0; i < t; i++) {
@@ -48,7 +48,7 @@ public final class AttentionEntropy {
             throw new IllegalArgumentException("attention entropy: attention must be square in its last two axes, got "
                     + "shape " + s);
         }
-        float[] flat = Attention.floats(attn);
+        float[] flat = AttentionMaps.floats(attn);
         int rows = (int) (flat.length / t);
         double total = 0;
         for (int r = 0; r < rows; r++) {

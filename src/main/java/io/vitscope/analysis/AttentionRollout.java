@@ -1,5 +1,6 @@
 package io.vitscope.analysis;
 
+import io.vitscope.InvalidArgumentException;
 import ai.djl.ndarray.NDArray;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -29,7 +30,7 @@ import java.util.List;
  * <p>Everything after the fusion is computed in double; the fused matrix is rounded to float, as PyTorch holds it, so
  * that the discard ranks the same values a float32 reference ranks.
  *
- * <p>Abbreviations: N heads, T tokens (class token at index 0), L patches (T − 1).
+ * <p>Dimension letters as in the glossary ({@code io/vitscope/package-info.java}) (the class token at index 0).
  */
 public final class AttentionRollout {
 
@@ -69,16 +70,16 @@ public final class AttentionRollout {
      */
     public static float[] rollout(List<float[][][]> blocks, Fusion fusion, double discardRatio) {
         if (!(discardRatio >= 0 && discardRatio < 1)) {
-            throw new IllegalArgumentException("discard ratio must be in [0, 1), got " + discardRatio);
+            throw new InvalidArgumentException("discard", "discard ratio must be in [0, 1), got " + discardRatio);
         }
         if (blocks == null || blocks.isEmpty()) {
             throw new IllegalArgumentException("rollout needs the attention of at least one block (blocks 0..I)");
         }
-        int t = Attention.requireSquare(blocks.get(0), "rollout block 0");
+        int t = AttentionMaps.requireSquare(blocks.get(0), "rollout block 0");
         double[][] result = identity(t); // (T, T)
         for (int b = 0; b < blocks.size(); b++) {
             float[][][] attn = blocks.get(b); // (N, T, T)
-            int tb = Attention.requireSquare(attn, "rollout block " + b);
+            int tb = AttentionMaps.requireSquare(attn, "rollout block " + b);
             if (tb != t) {
                 throw new IllegalArgumentException("rollout block " + b + " has T = " + tb + " tokens but block 0 has "
                         + t + "; all blocks must come from the same image and model");
@@ -112,7 +113,7 @@ public final class AttentionRollout {
     public static float[] rolloutOf(List<NDArray> blocks, Fusion fusion, double discardRatio) {
         List<float[][][]> arrays = new ArrayList<>(blocks.size());
         for (NDArray a : blocks) {
-            arrays.add(Attention.of(a));
+            arrays.add(AttentionMaps.of(a));
         }
         return rollout(arrays, fusion, discardRatio);
     }

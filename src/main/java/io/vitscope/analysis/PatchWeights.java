@@ -6,8 +6,8 @@ import ai.djl.ndarray.NDArray;
  * How much attention each patch receives in one block, per head: the quantity NoPdb's ViT tutorial plots as a
  * brightness mask over the image.
  *
- * <p>Abbreviations: N heads, T tokens (class token at index 0, then the L = G_h × G_w patches row by row),
- * G_h × G_w the patch grid.
+ * <p>Dimension letters as in the glossary ({@code io/vitscope/package-info.java}): the class token at index 0, then
+ * the L patches row by row.
  */
 public final class PatchWeights {
 
@@ -35,7 +35,7 @@ public final class PatchWeights {
      * @throws IllegalArgumentException if {@code attn} is not (N, T, T)
      */
     public static float[][] of(float[][][] attn, Mode mode) {
-        int t = Attention.requireSquare(attn, "patch weights");
+        int t = AttentionMaps.requireSquare(attn, "patch weights");
         int n = attn.length;
         int l = t - 1;
         float[][] out = new float[n][l]; // (N, L)
@@ -66,9 +66,9 @@ public final class PatchWeights {
      * @throws IllegalArgumentException if {@code attn} is not (N, T, T) or T − 1 ≠ G_h × G_w
      */
     public static float[][][] grid(float[][][] attn, Mode mode, int gridH, int gridW) {
-        int t = Attention.requireSquare(attn, "patch weights");
-        Attention.requireGrid(t, gridH, gridW, "patch weights");
-        return Attention.toGrid(of(attn, mode), gridH, gridW);
+        int t = AttentionMaps.requireSquare(attn, "patch weights");
+        AttentionMaps.requireGrid(t, gridH, gridW, "patch weights");
+        return AttentionMaps.toGrid(of(attn, mode), gridH, gridW);
     }
 
     /**
@@ -76,7 +76,7 @@ public final class PatchWeights {
      * @return (N, L)
      */
     public static float[][] of(NDArray attn, Mode mode) {
-        return of(Attention.of(attn), mode);
+        return of(AttentionMaps.of(attn), mode);
     }
 
     /**
@@ -84,6 +84,6 @@ public final class PatchWeights {
      * @return (N, G_h, G_w)
      */
     public static float[][][] grid(NDArray attn, Mode mode, int gridH, int gridW) {
-        return grid(Attention.of(attn), mode, gridH, gridW);
+        return grid(AttentionMaps.of(attn), mode, gridH, gridW);
     }
 }

@@ -1,34 +1,19 @@
 package io.vitscope.cli;
 
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
-import io.vitscope.VitscopeException;
-import io.vitscope.analysis.Attention;
-import io.vitscope.analysis.AttentionRollout;
 import io.vitscope.analysis.AttentionRollout.Fusion;
-import io.vitscope.analysis.PatchWeights;
-import io.vitscope.experiment.Classifier;
-import io.vitscope.experiment.Input;
-import io.vitscope.experiment.LogitScaling;
-import io.vitscope.experiment.Prediction;
-import io.vitscope.model.LoadedModel;
-import io.vitscope.model.VitConfig;
-import io.vitscope.plot.AttentionGrid;
-import io.vitscope.plot.AttentionPlots;
+import io.vitscope.checkpoint.LoadedModel;
+import io.vitscope.plot.AttentionFigure;
 import io.vitscope.plot.Plots;
-import io.vitscope.probe.CallCapture;
-import io.vitscope.probe.CallRecord;
-import io.vitscope.probe.Probe;
-import io.vitscope.weights.Npy;
-import java.awt.image.BufferedImage;
-import java.io.IOException;
+import io.vitscope.predict.Classifier;
+import io.vitscope.predict.Input;
+import io.vitscope.relevance.Method;
+import io.vitscope.relevance.RelevanceFigure;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -37,19 +22,56 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code vitscope attention}: NoPdb's ViT tutorial figure — the image with each patch as bright as the attention it
- * receives, one panel per head of one block — or the attention rollout through blocks 0..I as one panel.
- *
- * <p>Abbreviations: N heads, T tokens, P panels, G_h × G_w the patch grid.
+ * receives, one panel per head of one block — or the attention rollout through blocks 0..I as one panel. The figure
+ * is {@link AttentionFigure}'s; this parses the flags and reports what was written.
  */
 @Command(name = "attention", mixinStandardHelpOptions = true,
         description = {"Plot how much attention each patch of an image receives in one block (one panel per head), "
                 + "or the attention rollout through blocks 0..I (one panel).",
             "Modes: mean = per head, attn[h, :, 1:] averaged over all query rows (the NoPdb tutorial); "
                 + "cls = the class token's row attn[h, 0, 1:]; rollout = Abnar & Zuidema's rollout of the class "
-                + "token (head fusion and discard as in vit-explain)."})
+                + "token (head fusion and discard as in vit-explain).",
+            "Gradient modes (one panel, the relevance of the --target class, see docs/relevance.md): chefer = Chefer et "
+                + "al.'s rule; grad-rollout = rollout of mean_h(A*dA)+ with each block's own gradient; attn-gradcam = "
+                + "Grad-CAM on the last block's attention; integrated-gradients = IG from a zero baseline (normalised), "
+                + "Gauss-Legendre rule, summed per patch."})
 public final class AttentionCommand implements Callable<Integer> {
 
-    enum Mode { mean, cls, rollout }
+    enum Mode {
+        mean(null), cls(null), rollout(null), chefer(Method.CHEFER), grad_rollout(Method.GRAD_ROLLOUT),
+        attn_gradcam(Method.ATTN_GRADCAM), integrated_gradients(Method.INTEGRATED_GRADIENTS);
+
+        final Method method;
+
+        Mode(Method method) {
+            this.method = method;
+        }
+
+        String cliName() {
+            return name().replace('_', '-');
+        }
+
+        static String names() {
+            StringBuilder sb = new StringBuilder();
+            for (Mode m : values()) {
+                sb.append(sb.length() == 0 ? "" : ", ").append(m.cliName());
+            }
+            return sb.toString();
+        }
+    }
+
+    /** Takes the modes as written on the command line ({@code grad-rollout}). */
+    static final class ModeConverter implements ITypeConverter<Mode> {
+        @Override
+        public Mode convert(String value) {
+            for (Mode m : Mode.values()) {
+                if (m.cliName().equals(value.trim())) {
+                    return m;
+                }
+            }
+            throw new IllegalArgumentException("--mode must be one of " + Mode.names() + ", got '" + value + "'");
+        }
+    }
 
     enum FusionName { mean, max, min }
 
@@ -61,20 +83,39 @@ public final class AttentionCommand implements Callable<Integer> {
     @Mixin
     ModelOptions modelOptions;
 
+    @Mixin
+    ImageIndexOption index;
+
+    @Mixin
+    FigureSizeOption size;
+
+    @Mixin
+    LogitScaleOption scale;
+
     @Parameters(index = "0", paramLabel = "IMAGE",
             description = "An image file, or a .npy tensor [3,H,W] / [N,3,H,W] already preprocessed (see --index).")
     Path image;
 
-    @Option(names = "--block", paramLabel = "I", required = true,
+    @Option(names = "--block", paramLabel = "I",
             description = "The block, 0-based: blocks.I (the tutorial's fifth block is 4). For rollout, the last block "
-                    + "rolled through.")
-    int block;
+                    + "rolled through. Required for mean, cls and rollout; the gradient modes use every block.")
+    Integer block;
 
     @Option(names = "--out", paramLabel = "FILE", required = true, description = "The figure, FILE.png or FILE.svg.")
     Path out;
 
-    @Option(names = "--mode", defaultValue = "mean", description = "mean, cls or rollout (default ${DEFAULT-VALUE}).")
+    @Option(names = "--mode", defaultValue = "mean", converter = ModeConverter.class,
+            description = "mean, cls, rollout, chefer, grad-rollout, attn-gradcam or integrated-gradients "
+                    + "(default ${DEFAULT-VALUE}).")
     Mode mode;
+
+    @Option(names = "--target", paramLabel = "CLASS",
+            description = "Gradient modes: the class index whose logit is explained (default: the top-1).")
+    Integer target;
+
+    @Option(names = "--ig-steps", paramLabel = "N",
+            description = "integrated-gradients: Gauss-Legendre points on the path (default 50).")
+    Integer igSteps;
 
     @Option(names = "--heads", paramLabel = "all|LIST", defaultValue = "all",
             description = "Heads to show, e.g. 0,3,5 (default ${DEFAULT-VALUE}); mean and cls only.")
@@ -84,32 +125,21 @@ public final class AttentionCommand implements Callable<Integer> {
     FusionName fusion;
 
     @Option(names = "--discard", paramLabel = "R",
-            description = "Rollout: zero this fraction of the smallest fused weights per block, in [0, 1) (default 0).")
+            description = "rollout and grad-rollout: zero this fraction of the smallest fused weights per block, in "
+                    + "[0, 1) (default 0).")
     Double discard;
-
-    @Option(names = "--scale-attn-logits", paramLabel = "S",
-            description = "Multiply every attention layer's pre-softmax logits by S first (NoPdb's 'attn = attn * 3').")
-    Double scale;
 
     @Option(names = "--format", description = "png or svg (default: from the --out extension).")
     Format format;
 
     @Option(names = "--save-weights", paramLabel = "FILE.npy",
             description = "Also write the plotted weights as float32 [panels, grid_h, grid_w], before any display "
-                    + "normalisation.")
+                    + "normalisation (gradient modes: [1, grid_h, grid_w], integrated gradients' negatives included).")
     Path saveWeights;
-
-    @Option(names = "--index", paramLabel = "B", defaultValue = "0",
-            description = "Which image of an [N,3,H,W] .npy tensor (default ${DEFAULT-VALUE}).")
-    int index;
 
     @Option(names = "--columns", paramLabel = "N", defaultValue = "4",
             description = "Panels per row (default ${DEFAULT-VALUE}: 12 heads make 3 rows of 4).")
     int columns;
-
-    @Option(names = "--width", paramLabel = "PX", defaultValue = "1000",
-            description = "Figure width in pixels; the height follows (default ${DEFAULT-VALUE}).")
-    int width;
 
     @Option(names = "--shared-scale",
             description = "Scale every panel to the largest weight of all panels (comparable panels, one colour bar) "
@@ -119,61 +149,72 @@ public final class AttentionCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Plots.Format fmt = checkOptions();
+        int[] headList = parseHeads();
         PrintWriter stdout = spec.commandLine().getOut();
-        try (LoadedModel loaded = modelOptions.load(); NDManager manager = NDManager.newBaseManager();
-             Probe probe = Probe.on(loaded.model())) {
-            VitConfig cfg = loaded.config();
-            if (block < 0 || block >= cfg.depth()) {
-                throw new IllegalArgumentException("--block " + block + " is out of range: " + loaded.name() + " has "
-                        + cfg.depth() + " blocks, use 0.." + (cfg.depth() - 1));
-            }
-            int[] headList = parseHeads(heads, cfg.numHeads());
+        if (mode.method != null) {
+            return relevance(stdout, fmt);
+        }
+        AttentionFigure figure;
+        try (LoadedModel loaded = modelOptions.load()) {
             Classifier classifier = new Classifier(loaded);
-            Input input = pick(classifier.read(image));
+            Input input = index.pick(classifier.read(image), image);
+            AttentionFigure.Builder request = AttentionFigure.request(classifier, input, block)
+                    .optMode(AttentionFigure.Mode.valueOf(mode.name().toUpperCase(Locale.ROOT)))
+                    .optHeads(headList).optIntervention(scale.intervention()).optColumns(columns)
+                    .optSharedScale(sharedScale);
+            if (fusion != null) {
+                request.optFusion(Fusion.valueOf(fusion.name().toUpperCase(Locale.ROOT)));
+            }
+            if (discard != null) {
+                request.optDiscard(discard);
+            }
+            figure = request.draw();
+        }
+        if (saveWeights != null) {
+            figure.saveWeights(saveWeights);
+        }
+        figure.save(out, fmt, size.width);
+        stdout.println("Wrote " + out + " (" + figure.describe() + "; top-1 " + figure.top1().label() + " "
+                + String.format(Locale.ROOT, "%.4f", figure.top1().probability()) + ")");
+        if (saveWeights != null) {
+            float[][][] w = figure.weights();
+            stdout.println("Wrote " + saveWeights + " [" + w.length + ", " + w[0].length + ", " + w[0][0].length + "]");
+        }
+        stdout.flush();
+        return Main.OK;
+    }
 
-            if (scale != null) {
-                LogitScaling.install(probe, scale);
+    /** A gradient mode: {@link RelevanceFigure}'s one-panel map of the target class. */
+    private int relevance(PrintWriter stdout, Plots.Format fmt) {
+        RelevanceFigure figure;
+        try (LoadedModel loaded = modelOptions.load()) {
+            Classifier classifier = new Classifier(loaded);
+            Input input = index.pick(classifier.read(image), image);
+            RelevanceFigure.Builder request = RelevanceFigure.request(classifier, input, mode.method)
+                    .optIntervention(scale.intervention());
+            if (target != null) {
+                request.optTarget(target);
             }
-            CallCapture capture = mode == Mode.rollout ? probe.captureCalls("blocks.*.attn")
-                    : probe.captureCall("blocks." + block + ".attn");
-            NDArray logits = classifier.logits(classifier.batch(manager, List.of(input)));    // (1, K)
-            Prediction top1 = classifier.top(logits, 1).get(0).get(0);
-
-            int gh = cfg.gridHeight();
-            int gw = cfg.gridWidth();
-            float[][][] weights;                                                             // (P, G_h, G_w)
-            List<String> titles = new ArrayList<>();
-            if (mode == Mode.rollout) {
-                List<NDArray> blocks = new ArrayList<>();
-                for (CallRecord c : capture.all().subList(0, block + 1)) {
-                    blocks.add(c.tensor("attn"));                                            // (1, N, T, T)
-                }
-                float[] r = AttentionRollout.rolloutOf(blocks, fusion(), discard == null ? 0 : discard); // (L)
-                weights = new float[][][] {Attention.toGrid(r, gh, gw)};
-                titles.add(block == 0 ? "rollout · block 0" : "rollout · blocks 0–" + block);
-            } else {
-                float[][][] all = PatchWeights.grid(capture.get().tensor("attn"),             // (1, N, T, T)
-                        mode == Mode.cls ? PatchWeights.Mode.CLS : PatchWeights.Mode.MEAN, gh, gw); // (N, G_h, G_w)
-                weights = new float[headList.length][][];
-                for (int i = 0; i < headList.length; i++) {
-                    weights[i] = all[headList[i]];
-                    titles.add("block " + block + " · head " + headList[i]);
-                }
+            if (discard != null) {
+                request.optDiscard(discard);
             }
-            if (saveWeights != null) {
-                writeWeights(weights);
+            if (igSteps != null) {
+                request.optSteps(igSteps);
             }
-
-            BufferedImage shown = AttentionPlots.forDisplay(classifier.transform().denormalize(input.tensor()));
-            AttentionGrid grid = AttentionGrid.builder().setImage(shown).setWeights(weights).optPanelTitles(titles)
-                    .optTitle(title(input, loaded, top1)).optColumns(columns)
-                    .optScale(sharedScale ? AttentionGrid.Scale.SHARED : AttentionGrid.Scale.PER_PANEL).build();
-            Plots.save(grid, out, fmt, width, 0);
-            stdout.println("Wrote " + out + " (" + describe(weights.length, gh, gw) + "; top-1 " + top1.label() + " "
-                    + String.format(Locale.ROOT, "%.4f", top1.probability()) + ")");
-            if (saveWeights != null) {
-                stdout.println("Wrote " + saveWeights + " [" + weights.length + ", " + gh + ", " + gw + "]");
-            }
+            figure = request.draw();
+        }
+        if (saveWeights != null) {
+            figure.saveWeights(saveWeights);
+        }
+        figure.save(out, fmt, size.width);
+        stdout.println("Wrote " + out + " (" + figure.describe() + ")");
+        if (mode == Mode.integrated_gradients) {
+            stdout.printf(Locale.ROOT, "completeness gap: sum IG - (y(x) - y(x')) = %.4g (y(x) = %.4g)%n",
+                    figure.map().completenessGap(), figure.map().logit());
+        }
+        if (saveWeights != null) {
+            stdout.println("Wrote " + saveWeights + " [1, " + figure.map().gridHeight() + ", "
+                    + figure.map().gridWidth() + "]");
         }
         stdout.flush();
         return Main.OK;
@@ -181,50 +222,45 @@ public final class AttentionCommand implements Callable<Integer> {
 
     /** Checks what can be checked before the model loads; returns the output format. */
     private Plots.Format checkOptions() {
-        if (width < 100) {
-            throw new IllegalArgumentException("--width must be at least 100 pixels, got " + width);
+        BadValue.check(columns >= 1, spec, "--columns must be at least 1, got " + columns);
+        boolean gradient = mode.method != null;
+        BadValue.check(!gradient || block == null, spec, "--block applies to --mode mean, cls and rollout; "
+                + mode.cliName() + " uses every block");
+        BadValue.check(gradient || block != null, spec, "--block is required for --mode " + mode.cliName()
+                + " (0-based, e.g. --block 4)");
+        BadValue.check(gradient || (target == null && igSteps == null), spec, "--target and --ig-steps apply to the "
+                + "gradient modes (chefer, grad-rollout, attn-gradcam, integrated-gradients)");
+        BadValue.check(igSteps == null || mode == Mode.integrated_gradients, spec,
+                "--ig-steps applies to --mode integrated-gradients only");
+        BadValue.check(igSteps == null || (igSteps >= 1 && igSteps <= 1000), spec,
+                "--ig-steps must be in 1..1000, got " + igSteps);
+        BadValue.check(target == null || target >= 0, spec,
+                "--target must be a class index (0 or more), got " + target);
+        BadValue.check(fusion == null || mode == Mode.rollout, spec, "--fusion applies to --mode rollout only");
+        BadValue.check(discard == null || mode == Mode.rollout || mode == Mode.grad_rollout, spec,
+                "--discard applies to --mode rollout and grad-rollout only");
+        if (mode == Mode.rollout || gradient) {
+            BadValue.check("all".equalsIgnoreCase(heads.trim()), spec, "--heads applies to --mode mean and cls; "
+                    + mode.cliName() + " uses all heads" + (mode == Mode.rollout ? " (choose how with --fusion)" : ""));
         }
-        if (columns < 1) {
-            throw new IllegalArgumentException("--columns must be at least 1, got " + columns);
-        }
-        if (index < 0) {
-            throw new IllegalArgumentException("--index must be 0 or more, got " + index);
-        }
-        if (mode != Mode.rollout) {
-            if (fusion != null || discard != null) {
-                throw new IllegalArgumentException("--fusion and --discard apply to --mode rollout only");
-            }
-        } else if (!"all".equalsIgnoreCase(heads.trim())) {
-            throw new IllegalArgumentException("--heads applies to --mode mean and cls; rollout fuses all heads "
-                    + "(choose how with --fusion)");
-        }
-        if (discard != null && !(discard >= 0 && discard < 1)) {
-            throw new IllegalArgumentException("--discard must be in [0, 1), got " + discard);
-        }
-        if (scale != null && !(scale > 0 && Double.isFinite(scale))) {
-            throw new IllegalArgumentException("--scale-attn-logits must be a positive number, got " + scale);
-        }
-        parseHeads(heads, Integer.MAX_VALUE); // the syntax now, the range once the model is known
+        BadValue.check(discard == null || (discard >= 0 && discard < 1), spec,
+                "--discard must be in [0, 1), got " + discard);
         if (format != null) {
             return format == Format.svg ? Plots.Format.SVG : Plots.Format.PNG;
         }
         try {
             return Plots.Format.of(out);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("cannot tell the format of --out " + out
+            throw new BadValue(spec, "cannot tell the format of --out " + out
                     + ": name it .png or .svg, or pass --format png|svg");
         }
     }
 
-    /** "all" or a comma-separated list of distinct head indices in [0, n). */
-    static int[] parseHeads(String spec, int n) {
-        String s = spec.trim();
+    /** "all" (null: every head) or a comma-separated list of head numbers; their range is the figure's to check. */
+    private int[] parseHeads() {
+        String s = heads.trim();
         if (s.equalsIgnoreCase("all")) {
-            int[] all = new int[n == Integer.MAX_VALUE ? 0 : n];
-            for (int h = 0; h < all.length; h++) {
-                all[h] = h;
-            }
-            return all;
+            return null;
         }
         String[] parts = s.split(",");
         int[] out = new int[parts.length];
@@ -232,72 +268,9 @@ public final class AttentionCommand implements Callable<Integer> {
             try {
                 out[i] = Integer.parseInt(parts[i].trim());
             } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("--heads must be 'all' or head numbers like 0,3,5, got '" + spec
-                        + "'");
-            }
-            if (out[i] < 0 || out[i] >= n) {
-                throw new IllegalArgumentException("--heads " + out[i] + " is out of range: the model has " + n
-                        + " heads, use 0.." + (n - 1));
-            }
-            for (int j = 0; j < i; j++) {
-                if (out[j] == out[i]) {
-                    throw new IllegalArgumentException("--heads lists head " + out[i] + " twice");
-                }
+                throw new BadValue(spec, "--heads must be 'all' or head numbers like 0,3,5, got '" + heads + "'");
             }
         }
         return out;
-    }
-
-    private Input pick(List<Input> inputs) {
-        if (index >= inputs.size()) {
-            throw new IllegalArgumentException("--index " + index + " is out of range: " + image + " holds "
-                    + inputs.size() + (inputs.size() == 1 ? " image, use 0" : " images, use 0.." + (inputs.size() - 1)));
-        }
-        return inputs.get(index);
-    }
-
-    private Fusion fusion() {
-        return fusion == null ? Fusion.MEAN : Fusion.valueOf(fusion.name().toUpperCase(Locale.ROOT));
-    }
-
-    private String title(Input input, LoadedModel loaded, Prediction top1) {
-        String what = switch (mode) {
-            case mean -> "blocks." + block + ".attn, mean over queries";
-            case cls -> "blocks." + block + ".attn, class token's row";
-            case rollout -> "rollout through blocks 0–" + block + " (" + fusion().name().toLowerCase(Locale.ROOT)
-                    + " fusion" + (discard != null && discard > 0 ? ", discard " + number(discard) : "") + ")";
-        };
-        String scaled = scale == null ? "" : ", attention logits × " + number(scale);
-        return Path.of(input.source()).getFileName() + " — " + loaded.name() + " — " + what + " — top-1: "
-                + top1.label() + " (" + String.format(Locale.ROOT, "%.3f", top1.probability()) + scaled + ")";
-    }
-
-    /** 3 not 3.0, 0.5 as 0.5. */
-    static String number(double v) {
-        return v == Math.rint(v) && Math.abs(v) < 1e9 ? Long.toString((long) v) : Double.toString(v);
-    }
-
-    private static String describe(int panels, int gh, int gw) {
-        return panels + (panels == 1 ? " panel" : " panels") + " on a " + gh + "x" + gw + " patch grid";
-    }
-
-    private void writeWeights(float[][][] weights) {
-        int p = weights.length;
-        int gh = weights[0].length;
-        int gw = weights[0][0].length;
-        float[] flat = new float[p * gh * gw];
-        int i = 0;
-        for (float[][] panel : weights) {
-            for (float[] row : panel) {
-                System.arraycopy(row, 0, flat, i, gw);
-                i += gw;
-            }
-        }
-        try {
-            Npy.write(saveWeights, new long[] {p, gh, gw}, flat);
-        } catch (IOException e) {
-            throw new VitscopeException("cannot write " + saveWeights + " (" + e.getMessage()
-                    + "); choose a folder you can write to", e);
-        }
     }
 }

@@ -1,19 +1,18 @@
 package io.vitscope.cli;
 
-import com.google.gson.GsonBuilder;
-import io.vitscope.experiment.Bench;
-import io.vitscope.experiment.Bench.BatchResult;
-import io.vitscope.experiment.Bench.ProbeCost;
-import io.vitscope.experiment.Bench.Report;
-import io.vitscope.model.LoadedModel;
-import io.vitscope.model.Models;
+import io.vitscope.bench.Bench;
+import io.vitscope.bench.Bench.BatchResult;
+import io.vitscope.bench.Bench.ProbeCost;
+import io.vitscope.bench.Bench.Report;
+import io.vitscope.checkpoint.LoadedModel;
+import io.vitscope.checkpoint.Models;
 import io.vitscope.model.Presets;
 import java.io.PrintWriter;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -30,16 +29,18 @@ public final class BenchCommand implements Callable<Integer> {
 
     enum Format { text, json }
 
+    /** The architecture timed when --model is not given: the tutorial's ViT-B/16. */
+    static final String DEFAULT_MODEL = "vit_base_patch16_224";
+
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--model", paramLabel = "ARCH", defaultValue = "vit_base_patch16_224",
-            description = "A timm architecture (default ${DEFAULT-VALUE}).")
-    String model;
+    /** Which model: --model names the architecture (default below); --weights a checkpoint, else random weights. */
+    @Mixin
+    ModelOptions modelOptions;
 
-    @Option(names = "--weights", paramLabel = "FILE",
-            description = "A timm-layout .safetensors checkpoint for --model; default: random weights (--seed).")
-    Path weights;
+    @Mixin
+    ThreadsOption threads;
 
     @Option(names = "--seed", defaultValue = "0", description = "Seed of the random weights (default ${DEFAULT-VALUE}).")
     long seed;
@@ -56,10 +57,6 @@ public final class BenchCommand implements Callable<Integer> {
             description = "Timed rounds per batch size; a round runs each variant once (default ${DEFAULT-VALUE}).")
     int iterations;
 
-    @Option(names = "--threads", paramLabel = "N",
-            description = "libtorch intra-op threads (default: libtorch's choice, one per physical core).")
-    Integer threads;
-
     @Option(names = "--matmul-iterations", paramLabel = "N", defaultValue = "20",
             description = "Timed runs of the reference SGEMM (default ${DEFAULT-VALUE}).")
     int matmulIterations;
@@ -72,29 +69,32 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (threads != null) {
-            if (threads < 1) {
-                throw new IllegalArgumentException("--threads must be at least 1, got " + threads);
-            }
-        }
-        Bench.useThreads(threads);
+        threads.start();
         Bench.Options options = new Bench.Options(batches, warmup, iterations, !noProbes, matmulIterations);
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        String arch = Presets.get(model).name();
-        try (LoadedModel loaded = weights == null ? Models.random(arch, seed) : Models.load(arch, weights)) {
+        try (LoadedModel loaded = load()) {
             Report report = new Bench(loaded, options).run(step -> {
                 err.println("bench: " + step + "...");
                 err.flush();
             });
             if (format == Format.json) {
-                out.println(new GsonBuilder().setPrettyPrinting().serializeSpecialFloatingPointValues().create()
-                        .toJson(report));
+                out.println(report.toJson());
             } else {
                 printText(report, out);
             }
         }
         return Main.OK;
+    }
+
+    /** Random weights for the architecture unless --weights names a checkpoint: what the benchmark times. */
+    private LoadedModel load() {
+        if (modelOptions.weights != null) {
+            return modelOptions.load();
+        }
+        String arch = Presets.get(modelOptions.model != null ? modelOptions.model : DEFAULT_MODEL).name();
+        LoadedModel random = Models.random(arch, seed);
+        return modelOptions.labels == null ? random : Models.withLabels(random, modelOptions.labels);
     }
 
     static void printText(Report r, PrintWriter out) {
@@ -104,8 +104,8 @@ public final class BenchCommand implements Callable<Integer> {
         out.println(f("load avg   %.2f before, %.2f after (1 min; timings are pessimistic when it exceeds 0.5)",
                 r.loadBefore(), r.loadAfter()));
         out.println(f("matmul     (%dx%d)·(%dx%d) float32: %.1f ms median (%.1f..%.1f) = %.0f GFLOP/s (best %.0f);"
-                        + " nominal peak %.0f", mm.m(), mm.k(), mm.k(), mm.n(), mm.ms().median(), mm.ms().min(),
-                mm.ms().max(), mm.gflops(), mm.bestGflops(), r.nominalPeakGflops()));
+                        + " estimated peak %.0f (%s)", mm.m(), mm.k(), mm.k(), mm.n(), mm.ms().median(), mm.ms().min(),
+                mm.ms().max(), mm.gflops(), mm.bestGflops(), r.peak().gflops(), r.peak().describe()));
         out.println(f("rounds     %d timed after %d warm-up, variants interleaved in rotating order", r.iterations(),
                 r.warmup()));
         out.println();
@@ -125,9 +125,9 @@ public final class BenchCommand implements Callable<Integer> {
         out.println();
         for (BatchResult b : r.batches()) {
             out.println(f("batch %-3d %.1f ms/image (spread %.0f%%), %.0f GFLOP/s = %.0f%% of the measured matmul rate,"
-                            + " %.0f%% of the nominal %.0f GFLOP/s peak", b.batch(), b.msPerImage().median(),
+                            + " %.0f%% of the estimated %.0f GFLOP/s peak", b.batch(), b.msPerImage().median(),
                     b.msPerImage().spreadPercent(), b.gflops(), 100 * b.efficiencyMeasured(),
-                    100 * b.efficiencyNominal(), r.nominalPeakGflops()));
+                    100 * b.efficiencyEstimatedPeak(), r.peak().gflops()));
         }
     }
 

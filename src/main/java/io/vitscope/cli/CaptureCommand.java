@@ -1,10 +1,9 @@
 package io.vitscope.cli;
 
 import ai.djl.ndarray.NDManager;
-import io.vitscope.experiment.Classifier;
-import io.vitscope.experiment.Input;
-import io.vitscope.experiment.LogitScaling;
-import io.vitscope.model.LoadedModel;
+import io.vitscope.predict.Classifier;
+import io.vitscope.predict.Input;
+import io.vitscope.checkpoint.LoadedModel;
 import io.vitscope.probe.CallCapture;
 import io.vitscope.probe.CallRecord;
 import io.vitscope.probe.Probe;
@@ -33,7 +32,8 @@ public final class CaptureCommand implements Callable<Integer> {
     @Mixin
     ModelOptions modelOptions;
 
-    @Parameters(index = "0", paramLabel = "IMAGE", description = "An image file or a preprocessed .npy tensor [C,H,W] / [N,C,H,W].")
+    @Parameters(index = "0", paramLabel = "IMAGE",
+            description = "An image file or a preprocessed .npy tensor [C,H,W] / [N,C,H,W].")
     Path image;
 
     @Option(names = "--call", required = true, paramLabel = "PATH",
@@ -43,20 +43,17 @@ public final class CaptureCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, paramLabel = "FILE.npz", description = "Where to write the capture.")
     Path out;
 
-    @Option(names = "--scale-attn-logits", paramLabel = "S",
-            description = "Multiply every attention layer's pre-softmax logits by S while capturing.")
-    Double scale;
+    @Mixin
+    LogitScaleOption scale;
 
     @Override
     public Integer call() {
         PrintWriter o = spec.commandLine().getOut();
-        boolean pattern = call.contains("*") || call.contains("[");
+        boolean pattern = Probe.isPattern(call);
         try (LoadedModel loaded = modelOptions.load(); NDManager manager = NDManager.newBaseManager();
              Probe probe = Probe.on(loaded.model())) {
             CallCapture capture = pattern ? probe.captureCalls(call) : probe.captureCall(call);
-            if (scale != null) {
-                LogitScaling.install(probe, scale);
-            }
+            scale.install(probe);
             Classifier classifier = new Classifier(loaded);
             List<Input> inputs = classifier.read(image);
             classifier.logits(classifier.batch(manager, inputs)).close();
@@ -66,7 +63,8 @@ public final class CaptureCommand implements Callable<Integer> {
                 capture.get().save(out);
             }
             for (CallRecord r : capture.all()) {
-                o.println(r.path() + " (" + r.moduleClass().getSimpleName() + "): " + r.describeLocals());
+                o.println((r.path().isEmpty() ? "(root)" : r.path()) + " (" + r.moduleClass().getSimpleName() + "): "
+                        + r.describeLocals());
             }
             o.println("wrote " + out);
         }

@@ -1,20 +1,20 @@
 package io.vitscope.cli;
 
-import ai.djl.engine.Engine;
-import ai.djl.pytorch.jni.JniUtils;
 import io.vitscope.InvalidInputException;
-import io.vitscope.VitscopeException;
-import io.vitscope.model.LoadedModel;
-import io.vitscope.model.Models;
+import io.vitscope.checkpoint.LoadedModel;
+import io.vitscope.checkpoint.ModelDir;
+import io.vitscope.checkpoint.Models;
 import io.vitscope.model.VitConfig;
 import io.vitscope.train.Evaluation;
 import io.vitscope.train.FashionMnist;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -32,9 +32,9 @@ public class EvalCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--weights", paramLabel = "DIR",
-            description = "Model directory (default: models/fashion_vit under -Dvitscope.home or the working directory).")
-    Path weights;
+    /** Which model; none = the shipped models/fashion_vit (under -Dvitscope.home, the project folder). */
+    @Mixin
+    ModelOptions modelOptions;
 
     @Option(names = "--data", paramLabel = "DIR",
             description = "Directory with the Fashion-MNIST IDX files (default: ${DEFAULT-VALUE}).")
@@ -46,8 +46,8 @@ public class EvalCommand implements Callable<Integer> {
     @Option(names = "--batch", paramLabel = "N", description = "Images per forward pass (default: ${DEFAULT-VALUE}).")
     int batch = 500;
 
-    @Option(names = "--threads", paramLabel = "N", description = "CPU threads for libtorch (default: the engine's).")
-    Integer threads;
+    @Mixin
+    ThreadsOption threads;
 
     private final boolean terminal;
 
@@ -64,26 +64,20 @@ public class EvalCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        if (limit < 0 || batch < 1) {
-            throw new VitscopeException("--limit must be ≥ 0 and --batch ≥ 1, got " + limit + " and " + batch);
-        }
-        if (threads != null) {
-            if (threads < 1) {
-                throw new VitscopeException("--threads must be at least 1, got " + threads);
-            }
-            Engine.getEngine("PyTorch");  // loads libtorch, whose thread setting JniUtils then changes
-            JniUtils.setNumThreads(threads);
-        }
-        Path dir = weights != null ? weights : Home.defaultModelDir();
-        if (!java.nio.file.Files.isRegularFile(dir.resolve("config.json"))) {
-            throw new InvalidInputException(dir, "config.json not found: pass a model folder (config.json and "
-                    + "model.safetensors) with --weights, or train one with: scripts/vitscope train");
+        BadValue.check(limit >= 0 && batch >= 1, spec,
+                "--limit must be ≥ 0 and --batch ≥ 1, got " + limit + " and " + batch);
+        threads.start();
+        Path dir = modelOptions.weights != null ? modelOptions.weights : Models.defaultModelDir();
+        if (modelOptions.weights != null && !Files.isRegularFile(dir) && !Files.isRegularFile(dir.resolve(ModelDir.CONFIG))) {
+            throw new InvalidInputException(dir, ModelDir.CONFIG + " not found: pass a model folder (" + ModelDir.CONFIG
+                    + " and " + ModelDir.WEIGHTS + ") with --weights, or train one with: scripts/vitscope train");
         }
         long t0;
         Evaluation.Result r;
         List<String> labels;
         String architecture;
-        try (LoadedModel loaded = Models.load(null, dir)) {
+        String source;
+        try (LoadedModel loaded = modelOptions.load()) {
             VitConfig c = loaded.config();
             if (c.inChans() != 1 || c.imgHeight() != FashionMnist.SIZE || c.imgWidth() != FashionMnist.SIZE
                     || c.numClasses() != FashionMnist.LABELS.size()) {
@@ -97,10 +91,12 @@ public class EvalCommand implements Callable<Integer> {
             }
             labels = loaded.labels();
             architecture = loaded.name();
+            source = loaded.source();
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
 
-        out.printf(Locale.ROOT, "%s (%s) on %,d Fashion-MNIST test images%s%n", architecture, dir, r.n(),
+        out.printf(Locale.ROOT, "%s (%s) on %,d Fashion-MNIST test images%s%n", architecture,
+                modelOptions.model != null && modelOptions.weights == null ? source : dir, r.n(),
                 limit > 0 ? " (--limit " + limit + ")" : "");
         out.printf(Locale.ROOT, "top-1 %.2f%%  (%d/%d)%n", 100 * r.top1(), r.top1Correct(), r.n());
         out.printf(Locale.ROOT, "top-5 %.2f%%  (%d/%d)%n", 100 * r.top5(), r.top5Correct(), r.n());
@@ -117,6 +113,4 @@ public class EvalCommand implements Callable<Integer> {
         out.flush();
         return 0;
     }
-
-    /** What config.json says about the model. */
 }

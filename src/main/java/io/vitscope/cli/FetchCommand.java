@@ -1,5 +1,6 @@
 package io.vitscope.cli;
 
+import io.vitscope.VitscopeException;
 import io.vitscope.hub.DownloadListener;
 import io.vitscope.hub.HubFetcher;
 import io.vitscope.hub.HubFetcher.FetchedFile;
@@ -7,7 +8,6 @@ import io.vitscope.hub.HubFetcher.FetchedModel;
 import io.vitscope.hub.ModelCache;
 import io.vitscope.hub.ModelCache.CachedModel;
 import io.vitscope.hub.ModelRef;
-import io.vitscope.hub.ProgressBarListener;
 import io.vitscope.model.Presets;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -25,11 +25,11 @@ import picocli.CommandLine.Spec;
 @Command(name = "fetch",
         description = {
             "Download a timm checkpoint (model.safetensors and config.json) from the Hugging Face hub repository"
-                    + " timm/ARCH.TAG into VITSCOPE_HOME/models/ARCH.TAG/.",
+                    + " timm/ARCH.TAG into VITSCOPE_CACHE/models/ARCH.TAG/.",
             "An interrupted download resumes where it stopped when run again. Files are verified against the"
                     + " SHA-256 the hub announces (or --sha256) before they are put in place."},
         footer = {"", "Environment:",
-            "  VITSCOPE_HOME  cache root (default ~/.cache/vitscope)",
+            "  VITSCOPE_CACHE  cache root (default ~/.cache/vitscope)",
             "  HF_ENDPOINT    hub address, e.g. a mirror (default https://huggingface.co)",
             "  HF_TOKEN       token for gated or private repositories (sent to the hub only)"})
 public class FetchCommand implements Callable<Integer> {
@@ -43,9 +43,9 @@ public class FetchCommand implements Callable<Integer> {
             completionCandidates = ArchNames.class)
     String model;
 
-    @Option(names = {"--home", "--dir"}, paramLabel = "DIR",
-            description = "Cache root instead of $VITSCOPE_HOME (default ~/.cache/vitscope); files go to DIR/models/.")
-    Path home;
+    @Option(names = {"--cache", "--dir"}, paramLabel = "DIR",
+            description = "Cache root instead of $VITSCOPE_CACHE (default ~/.cache/vitscope); files go to DIR/models/.")
+    Path cacheRoot;
 
     @Option(names = "--endpoint", paramLabel = "URL",
             description = "Hub address instead of $HF_ENDPOINT (default https://huggingface.co).")
@@ -84,7 +84,7 @@ public class FetchCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        ModelCache cache = ModelCache.at(home != null ? home : ModelCache.defaultHome(env));
+        ModelCache cache = ModelCache.at(cacheRoot != null ? cacheRoot : ModelCache.defaultRoot(env));
         if (list) {
             printCached(cache, out);
             return 0;
@@ -98,7 +98,11 @@ public class FetchCommand implements Callable<Integer> {
 
         HubFetcher.Builder builder = HubFetcher.builder().optEnvironment(env);
         if (endpoint != null) {
-            builder.optEndpoint(HubFetcher.parseEndpoint(endpoint, "--endpoint"));
+            try {
+                builder.optEndpoint(HubFetcher.parseEndpoint(endpoint, "--endpoint"));
+            } catch (VitscopeException e) {
+                throw new BadValue(spec, e.getMessage());
+            }
         }
         try (ProgressBarListener bar = terminal && !quiet ? new ProgressBarListener(err) : null) {
             DownloadListener listener = bar != null ? bar : quiet ? DownloadListener.NONE : notesTo(err);

@@ -1,9 +1,12 @@
 package io.vitscope.cli;
 
+import io.vitscope.InvalidArgumentException;
 import io.vitscope.InvalidInputException;
 import io.vitscope.VitscopeException;
 import java.io.PrintWriter;
+import io.vitscope.engine.Engines;
 import java.io.StringWriter;
+import java.util.Locale;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -11,12 +14,18 @@ import picocli.CommandLine.ScopeType;
 
 /**
  * {@code vitscope}: the command-line entry point. Commands return exit codes; only here do exceptions become exit
- * codes and one-line messages: 0 ok, 2 usage error, 3 unusable input file, 1 anything else.
+ * codes and one-line messages ({@link #exitCode}): 0 ok; 2 usage — picocli's parse errors, a flag whose value fails
+ * a check ({@link BadValue}), a request the library refuses ({@link InvalidArgumentException}: an unknown preset,
+ * module path or site, a block out of range); 3 an unusable input file ({@link InvalidInputException}); 1 anything
+ * else, including every other exception (an {@code IllegalArgumentException} from DJL or a bug is not a usage error).
+ *
+ * <p>It also starts the engine ({@link Engines#start()}), as whoever starts the engine must.
  */
 @Command(name = "vitscope", mixinStandardHelpOptions = true, version = "vitscope 0.1.0",
         description = "A Vision Transformer inference engine with a debugger built in.",
         subcommands = {PredictCommand.class, CaptureCommand.class, AttentionCommand.class, ExperimentCommand.class,
-                BenchCommand.class, EvalCommand.class, TrainCommand.class, FetchCommand.class,
+                BenchCommand.class, EvalCommand.class, TrainCommand.class, FetchCommand.class, ServeCommand.class,
+                FaithfulnessCommand.class, InspectCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main {
 
@@ -39,13 +48,13 @@ public final class Main {
         quietLogs(verbose);
         // Nothing vitscope runs downloads anything: DJL's native library comes from Maven Central.
         System.setProperty("ai.djl.offline", System.getProperty("ai.djl.offline", "true"));
-        io.vitscope.model.MklFastPath.apply();
+        Engines.start(); // the MKL fast path must be in place before anything loads libtorch
         CommandLine cl = new CommandLine(new Main());
         cl.setOut(out);
         cl.setErr(err);
         cl.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
             int code = exitCode(e);
-            String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+            String message = message(e, commandLine);
             if (code == FAILED && !(e instanceof VitscopeException)) {
                 message = "internal error: " + e.getClass().getSimpleName() + ": " + message
                         + " (run with --verbose for the stack trace)";
@@ -61,7 +70,10 @@ public final class Main {
         });
         cl.setParameterExceptionHandler((e, a) -> {
             e.getCommandLine().getErr().println("vitscope: " + e.getMessage());
-            e.getCommandLine().getErr().println("Run 'vitscope " + commandPath(e.getCommandLine()) + "--help' for usage.");
+            if (!(e instanceof BadValue)) { // picocli's own parse errors: the usage text says what is allowed
+                e.getCommandLine().getErr().println("Run 'vitscope " + commandPath(e.getCommandLine())
+                        + "--help' for usage.");
+            }
             e.getCommandLine().getErr().flush();
             return USAGE;
         });
@@ -76,17 +88,30 @@ public final class Main {
         return "vitscope".equals(name) ? "" : name + " ";
     }
 
+    /** The one exit-code contract: vitscope's own exception types decide; nothing else is a usage error. */
     static int exitCode(Throwable e) {
         if (e instanceof InvalidInputException) {
             return BAD_INPUT;
         }
-        if (e instanceof VitscopeException) {
-            return FAILED;
-        }
-        if (e instanceof IllegalArgumentException) {
-            return USAGE;      // an unknown preset, module path, site or option value
+        if (e instanceof InvalidArgumentException || e instanceof CommandLine.ParameterException) {
+            return USAGE;
         }
         return FAILED;
+    }
+
+    /**
+     * The one-line message for {@code e}. A library message names its parameter ("block 12 is out of range ..."); when
+     * the command has a flag of that name, the line names the flag ("--block 12 is out of range ...").
+     */
+    static String message(Throwable e, CommandLine commandLine) {
+        String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        if (e instanceof InvalidArgumentException iae && iae.parameter() != null) {
+            String flag = "--" + iae.parameter().replaceAll("([a-z])([A-Z])", "$1-$2").toLowerCase(Locale.ROOT);
+            if (message.startsWith(iae.parameter() + " ") && commandLine.getCommandSpec().findOption(flag) != null) {
+                message = "--" + message;
+            }
+        }
+        return message;
     }
 
     private static void quietLogs(boolean verbose) {

@@ -1,14 +1,13 @@
 package io.vitscope.cli;
 
-import io.vitscope.InvalidInputException;
+import io.vitscope.checkpoint.LoadedModel;
+import io.vitscope.checkpoint.Models;
 import io.vitscope.hub.ModelCache;
-import io.vitscope.model.LoadedModel;
-import io.vitscope.model.Models;
 import io.vitscope.model.Presets;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
-/** How every command picks its model: {@code --model}, {@code --weights}, {@code --labels}; nothing = the default. */
+/** How every command that loads a model picks it: {@code --model}, {@code --weights}, {@code --labels}. */
 public final class ModelOptions {
 
     @Option(names = "--model", paramLabel = "ARCH[.TAG]",
@@ -25,29 +24,20 @@ public final class ModelOptions {
     @Option(names = "--labels", paramLabel = "FILE", description = "Class names, one per line in class-index order.")
     Path labels;
 
-    /** Loads the model these options name. */
+    /**
+     * The model these options name: the checkpoint in --weights (into --model's architecture when given), else
+     * --model's weights from the model cache, else the embedded model; then --labels' class names.
+     */
     public LoadedModel load() {
         LoadedModel loaded;
         if (weights != null) {
-            String arch = model == null ? null : Presets.get(model).name();
-            loaded = Models.load(arch, weights);
+            loaded = Models.load(model == null ? null : Presets.get(model).name(), weights);
         } else if (model != null) {
             Presets.get(model); // unknown names fail here, listing the valid ones
-            ModelCache cache = ModelCache.atDefaultHome();
-            Path dir = cache.find(model).map(ModelCache.CachedModel::dir)
-                    .orElseThrow(() -> new InvalidInputException(null, cache.missingWeightsMessage(model)));
-            loaded = Models.load(null, dir);
+            loaded = ModelCache.atDefaultRoot().load(model);
         } else {
             loaded = Models.loadDefault();
         }
-        if (labels != null) {
-            try {
-                loaded = loaded.withLabels(Models.readLabels(labels, loaded.config().numClasses()));
-            } catch (RuntimeException e) {
-                loaded.close();
-                throw e;
-            }
-        }
-        return loaded;
+        return labels == null ? loaded : Models.withLabels(loaded, labels);
     }
 }

@@ -3,15 +3,13 @@ package io.vitscope.cli;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import com.google.gson.Gson;
 import io.vitscope.InvalidInputException;
 import io.vitscope.VitscopeException;
-import io.vitscope.experiment.Classifier;
-import io.vitscope.experiment.Input;
-import io.vitscope.experiment.Inputs;
-import io.vitscope.experiment.LogitScaling;
-import io.vitscope.experiment.Prediction;
-import io.vitscope.model.LoadedModel;
+import io.vitscope.predict.Classifier;
+import io.vitscope.predict.Input;
+import io.vitscope.predict.Inputs;
+import io.vitscope.predict.Prediction;
+import io.vitscope.checkpoint.LoadedModel;
 import io.vitscope.probe.Probe;
 import io.vitscope.weights.Npy;
 import java.io.IOException;
@@ -19,9 +17,7 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -54,38 +50,34 @@ public final class PredictCommand implements Callable<Integer> {
     @Option(names = "--format", defaultValue = "text", description = "text or json (default ${DEFAULT-VALUE}).")
     Format format;
 
-    @Option(names = "--batch", paramLabel = "N", defaultValue = "8", description = "Images per forward (default ${DEFAULT-VALUE}).")
+    @Option(names = "--batch", paramLabel = "N", defaultValue = "8",
+            description = "Images per forward (default ${DEFAULT-VALUE}).")
     int batch;
 
     @Option(names = "--dump", paramLabel = "DIR",
             description = "Write DIR/input.npy [N,C,H,W] (exactly what the model saw) and DIR/logits.npy [N,K].")
     Path dump;
 
-    @Option(names = "--scale-attn-logits", paramLabel = "S",
-            description = "Multiply every attention layer's pre-softmax logits by S (NoPdb's 'attn = attn * 3').")
-    Double scale;
+    @Mixin
+    LogitScaleOption scale;
 
     @Option(names = "--fail-fast", description = "Stop at the first unusable file instead of reporting it and going on.")
     boolean failFast;
 
     @Override
     public Integer call() {
-        if (top < 1) {
-            throw new IllegalArgumentException("--top must be at least 1, got " + top);
-        }
-        if (batch < 1) {
-            throw new IllegalArgumentException("--batch must be at least 1, got " + batch);
-        }
+        BadValue.check(top >= 1, spec, "--top must be at least 1, got " + top);
+        BadValue.check(batch >= 1, spec, "--batch must be at least 1, got " + batch);
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         List<Path> files = Inputs.expand(images);
         boolean many = files.size() > 1;
         int failed = 0;
         try (LoadedModel loaded = modelOptions.load(); NDManager manager = NDManager.newBaseManager();
-             Probe probe = scale == null ? null : Probe.on(loaded.model());
+             Probe probe = scale.given() ? Probe.on(loaded.model()) : null;
              TerminalBar progress = TerminalBar.onTerminal(err, "predict", files.size(), "files")) {
             if (probe != null) {
-                LogitScaling.install(probe, scale);
+                scale.install(probe);
             }
             Classifier classifier = new Classifier(loaded);
             List<Input> pending = new ArrayList<>();
@@ -154,26 +146,13 @@ public final class PredictCommand implements Callable<Integer> {
 
     private void print(PrintWriter out, String source, String modelName, List<Prediction> preds, boolean header) {
         if (format == Format.json) {
-            Map<String, Object> o = new LinkedHashMap<>();
-            o.put("image", source);
-            o.put("model", modelName);
-            List<Map<String, Object>> list = new ArrayList<>();
-            for (Prediction p : preds) {
-                Map<String, Object> m = new LinkedHashMap<>();
-                m.put("rank", p.rank());
-                m.put("index", p.index());
-                m.put("label", p.label());
-                m.put("probability", (double) p.probability());
-                list.add(m);
-            }
-            o.put("predictions", list);
-            out.println(new Gson().toJson(o));
+            out.println(Prediction.jsonLine(source, modelName, preds));
         } else {
             if (header) {
                 out.println("# " + source);
             }
             for (Prediction p : preds) {
-                // The float's value printed as Python prints it (the tutorial's "alp	0.7936609983444214").
+                // The float's value printed as Python prints it (the tutorial's "alp<TAB>0.7936609983444214").
                 out.println(p.label() + "\t" + PythonFloat.repr(p.probability()));
             }
         }
@@ -186,7 +165,8 @@ public final class PredictCommand implements Callable<Integer> {
             Npy.write(dump.resolve("input.npy"), ai.djl.ndarray.NDArrays.concat(new NDList(inputs)));
             Npy.write(dump.resolve("logits.npy"), ai.djl.ndarray.NDArrays.concat(new NDList(logits)));
         } catch (IOException e) {
-            throw new VitscopeException("Cannot write to " + dump + " (" + e.getMessage() + "): choose a folder you can write to", e);
+            throw new VitscopeException("Cannot write to " + dump + " (" + e.getMessage()
+                    + "): choose a folder you can write to", e);
         }
     }
 }

@@ -4,7 +4,7 @@ import java.math.BigDecimal;
 
 /**
  * A float printed as Python's {@code repr} prints it, so that vitscope's output reads like the tutorial's
- * ({@code alp	0.7936609983444214}, {@code 5.3997919167159125e-05}): the shortest digits that round-trip, in
+ * ({@code alp<TAB>0.7936609983444214}, {@code 5.3997919167159125e-05}): the shortest digits that round-trip, in
  * positional notation for decimal exponents from -4 to 15 and in scientific notation otherwise.
  */
 final class PythonFloat {

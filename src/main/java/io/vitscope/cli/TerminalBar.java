@@ -1,6 +1,5 @@
 package io.vitscope.cli;
 
-import io.vitscope.hub.WriterProgressConsumer;
 import java.io.PrintWriter;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
@@ -23,15 +22,24 @@ final class TerminalBar implements AutoCloseable {
         if (!show) {
             return new TerminalBar(null);
         }
-        return new TerminalBar(new ProgressBarBuilder()
+        return new TerminalBar(builder(err, task, max, " " + unit, 1).build());
+    }
+
+    /**
+     * The one progress-bar set-up of the CLI (this class's bars and {@link ProgressBarListener}'s downloads): ASCII,
+     * with speed, redrawn every 250 ms on {@code err} through {@link WriterProgressConsumer}.
+     *
+     * @param unitSize how many counted units make one shown {@code unit} (1, or 1,000,000 for MB)
+     */
+    static ProgressBarBuilder builder(PrintWriter err, String task, long max, String unit, long unitSize) {
+        return new ProgressBarBuilder()
                 .setTaskName(task)
                 .setInitialMax(max)
-                .setUnit(" " + unit, 1)
+                .setUnit(unit, unitSize)
                 .showSpeed()
                 .setStyle(ProgressBarStyle.ASCII)
                 .setUpdateIntervalMillis(250)
-                .setConsumer(new WriterProgressConsumer(err))
-                .build());
+                .setConsumer(new WriterProgressConsumer(err));
     }
 
     /** A bar when the command runs on a terminal and there is more than one step of work to watch. */

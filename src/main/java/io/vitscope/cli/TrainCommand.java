@@ -1,7 +1,5 @@
 package io.vitscope.cli;
 
-import ai.djl.engine.Engine;
-import ai.djl.pytorch.jni.JniUtils;
 import io.vitscope.VitscopeException;
 import io.vitscope.model.VisionTransformer;
 import io.vitscope.model.VitConfig;
@@ -9,7 +7,8 @@ import io.vitscope.train.Batches;
 import io.vitscope.train.FashionMnist;
 import io.vitscope.train.FashionTrainer;
 import io.vitscope.train.FashionVit;
-import io.vitscope.train.ModelDir;
+import io.vitscope.checkpoint.ModelDir;
+import io.vitscope.checkpoint.Models;
 import io.vitscope.train.TrainOptions;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -20,6 +19,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -27,11 +27,12 @@ import picocli.CommandLine.Spec;
 /** {@code vitscope train}: retrains the default Fashion-MNIST model from scratch. */
 @Command(name = "train", mixinStandardHelpOptions = true,
         description = {
-            "Train vitscope's default model (a 12-block ViT, patch 7, width 64, for 28x28 grayscale) from scratch on"
+            "Train vitscope's default model (a 12-block ViT, patch 4, width 64, for 28x28 grayscale) from scratch on"
                     + " Fashion-MNIST with AdamW and a warm-up + cosine learning-rate schedule, then write"
                     + " model.safetensors and config.json to --out.",
             "The run is reproducible: the seed fixes the initialisation, the shuffling and the augmentation"
-                    + " (for the same thread count)."},
+                    + " (for the same thread count and CPU; across machines expect the same accuracy within 0.3 points).",
+            "Without --out it writes a new folder runs/fashion_vit-<date-time>; it never replaces a model without --force."},
         footer = {"", "Fashion-MNIST on Debian: apt-get install dataset-fashion-mnist"})
 public class TrainCommand implements Callable<Integer> {
 
@@ -43,9 +44,14 @@ public class TrainCommand implements Callable<Integer> {
     Path data = FashionMnist.DEFAULT_DIR;
 
     @Option(names = "--out", paramLabel = "DIR",
-            description = "Where to write the model (default: models/fashion_vit under -Dvitscope.home or the working"
-                    + " directory).")
+            description = "Where to write the model (default: a new folder runs/fashion_vit-<UTC date-time> under"
+                    + " -Dvitscope.home or the working directory). A folder that holds a model already is refused"
+                    + " unless --force is given.")
     Path out;
+
+    @Option(names = "--force", description = "Replace the model in --out if it holds one (e.g. the shipped"
+            + " models/fashion_vit).")
+    boolean force;
 
     @Option(names = "--epochs", paramLabel = "N", description = "Passes over the training set (default: ${DEFAULT-VALUE}).")
     int epochs = TrainOptions.DEFAULTS.epochs();
@@ -77,17 +83,26 @@ public class TrainCommand implements Callable<Integer> {
     @Option(names = "--patch-size", paramLabel = "P", description = "Patch side, a divisor of 28 (default: ${DEFAULT-VALUE}).")
     int patchSize = FashionVit.CONFIG.patchSize();
 
-    @Option(names = "--embed-dim", paramLabel = "D", description = "Token width, a multiple of --heads (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--embed-dim", paramLabel = "D",
+            description = "Token width, a multiple of --heads (default: ${DEFAULT-VALUE}).")
     int embedDim = FashionVit.CONFIG.embedDim();
 
     @Option(names = "--heads", paramLabel = "N", description = "Attention heads per block (default: ${DEFAULT-VALUE}).")
     int heads = FashionVit.CONFIG.numHeads();
 
+    @Option(names = "--mlp-ratio", paramLabel = "R",
+            description = "MLP hidden width as a multiple of the token width (default: ${DEFAULT-VALUE}).")
+    double mlpRatio = FashionVit.CONFIG.mlpRatio();
+
+    @Option(names = "--label-smoothing", paramLabel = "EPS",
+            description = "Label smoothing of the cross-entropy target, in [0, 1) (default: ${DEFAULT-VALUE}).")
+    double labelSmoothing = TrainOptions.DEFAULTS.labelSmoothing();
+
     @Option(names = "--limit", paramLabel = "N", description = "Train on the first N training images only (default: all).")
     int limit;
 
-    @Option(names = "--threads", paramLabel = "N", description = "CPU threads for libtorch (default: the engine's).")
-    Integer threads;
+    @Mixin
+    ThreadsOption threads;
 
     @Option(names = "--no-test", description = "Skip the test-set evaluation after each epoch (faster).")
     boolean noTest;
@@ -114,26 +129,25 @@ public class TrainCommand implements Callable<Integer> {
         TrainOptions options;
         try {
             options = new TrainOptions(epochs, batch, seed, lr, weightDecay, Math.min(warmup, epochs),
-                    TrainOptions.DEFAULTS.finalLrFraction(), limit, new Batches.Augment(flip, cropPad));
+                    TrainOptions.DEFAULTS.finalLrFraction(), limit, new Batches.Augment(flip, cropPad), labelSmoothing);
         } catch (IllegalArgumentException e) {
-            throw new VitscopeException(e.getMessage());
+            throw new BadValue(spec, e.getMessage());
         }
-        if (threads != null) {
-            if (threads < 1) {
-                throw new VitscopeException("--threads must be at least 1, got " + threads);
-            }
-            Engine.getEngine("PyTorch");  // loads libtorch, whose thread setting JniUtils then changes
-            JniUtils.setNumThreads(threads);
-        }
-        Path outDir = out != null ? out : Home.defaultModelDir();
+        threads.start();
+        Path outDir = out != null ? out : Models.home().resolve("runs").resolve("fashion_vit-"
+                + java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(java.time.ZoneOffset.UTC)
+                        .format(java.time.Instant.now()));
+        // Checked before hours of training, and again by the write itself.
+        BadValue.check(force || !ModelDir.holdsModel(outDir), spec, "--out " + outDir
+                + " holds a model already; pass --force to replace it, or choose another folder");
 
         VitConfig config;
         try {
             VitConfig d = FashionVit.CONFIG;
             config = new VitConfig(d.imgHeight(), d.imgWidth(), patchSize, d.inChans(), d.numClasses(), embedDim,
-                    d.depth(), heads, d.mlpRatio(), d.qkvBias(), d.layerNormEps());
+                    d.depth(), heads, mlpRatio, d.qkvBias(), d.layerNormEps());
         } catch (IllegalArgumentException e) {
-            throw new VitscopeException(e.getMessage());
+            throw new BadValue(spec, e.getMessage());
         }
         FashionMnist train = FashionMnist.load(data, FashionMnist.Split.TRAIN);
         FashionMnist test = FashionMnist.load(data, FashionMnist.Split.TEST);
@@ -145,12 +159,17 @@ public class TrainCommand implements Callable<Integer> {
                 config.depth(), config.numHeads(), config.mlpRatio(), config.numClasses());
         log.printf(Locale.ROOT, "  data: %s%n", FashionVit.DATA_CONFIG);
         log.printf(Locale.ROOT, "  AdamW lr %s (warm-up %s epochs, cosine to %s), weight decay %s, batch %d, %d epochs,"
-                        + " augment %s, seed %d%n", options.lr(), options.warmupEpochs(),
+                        + " augment %s, label smoothing %s, seed %d%n", options.lr(), options.warmupEpochs(),
                 options.lr() * options.finalLrFraction(), options.weightDecay(), options.batchSize(), options.epochs(),
-                options.augment(), options.seed());
+                options.augment(), options.labelSmoothing(), options.seed());
         log.flush();
 
-        String command = "scripts/vitscope train " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
+        // The parse result's original arguments are the whole command line, "train" included when run through Main.
+        List<String> args = new java.util.ArrayList<>(spec.commandLine().getParseResult().originalArgs());
+        if (!args.isEmpty() && args.get(0).equals(spec.name())) {
+            args.remove(0);
+        }
+        String command = "scripts/vitscope train " + String.join(" ", args);
         FashionTrainer.Result result;
         try (VisionTransformer vit = new VisionTransformer(config).initializeRandom(seed)) {
             log.printf(Locale.ROOT, "  %,d parameters (%.2f MB as float32)%n", countParameters(vit),
@@ -168,17 +187,20 @@ public class TrainCommand implements Callable<Integer> {
             record.put("warmup_epochs", options.warmupEpochs());
             record.put("schedule", "linear warm-up, cosine to " + options.finalLrFraction() + " x lr");
             record.put("augment", options.augment().toString());
+            record.put("label_smoothing", options.labelSmoothing());
             record.put("train_images", Math.min(train.size(), limit > 0 ? limit : train.size()));
             if (result.test() != null) {
                 record.put("test_top1", round(result.test().top1(), 4));
                 record.put("test_top5", round(result.test().top5(), 4));
             }
             record.put("train_seconds", round(result.trainSeconds(), 1));
-            record.put("threads", threads != null ? threads : Runtime.getRuntime().availableProcessors());
+            record.put("skipped_steps", result.epochs().stream().mapToInt(FashionTrainer.EpochStats::skippedSteps).sum());
+            record.put("threads", threads.threads != null ? threads.threads : Runtime.getRuntime().availableProcessors());
             record.put("epoch_test_top1", result.epochs().stream().mapToDouble(e -> round(e.testTop1(), 4)).toArray());
             record.put("command", command);
             try {
-                ModelDir.write(outDir, FashionVit.ARCHITECTURE, vit, FashionVit.DATA_CONFIG, FashionMnist.LABELS, record);
+                ModelDir.write(outDir, FashionVit.ARCHITECTURE, vit, FashionVit.DATA_CONFIG, FashionMnist.LABELS, record,
+                        force);
             } catch (IOException e) {
                 throw new VitscopeException("Cannot write the model to " + outDir + ": " + e.getMessage(), e);
             }

@@ -1,7 +1,10 @@
 package io.vitscope.experiment;
 
+import io.vitscope.InvalidArgumentException;
 import io.vitscope.model.Attention;
+import io.vitscope.plot.Plots;
 import io.vitscope.probe.Breakpoint;
+import io.vitscope.probe.Intervention;
 import io.vitscope.probe.Probe;
 
 /**
@@ -14,11 +17,32 @@ public final class LogitScaling {
 
     /** Adds the scaling breakpoint to {@code probe} (factor 1 leaves the logits unchanged). */
     public static Breakpoint install(Probe probe, double factor) {
-        if (!(factor > 0) || !Double.isFinite(factor)) {
-            throw new IllegalArgumentException("The attention logit scale must be a positive number, got " + factor);
-        }
+        requireFactor(factor);
         float s = (float) factor;
         return probe.breakpoint(Attention.class, "attn = attn.softmax(dim=-1)")
                 .exec(f -> f.set("attn", f.get("attn").mul(s)));
+    }
+
+    /** The scaling as an {@link Intervention} a capability takes as an option ("attention logits × 3"). */
+    public static Intervention of(double factor) {
+        requireFactor(factor);
+        return new Intervention() {
+            @Override
+            public void install(Probe probe) {
+                LogitScaling.install(probe, factor);
+            }
+
+            @Override
+            public String describe() {
+                return "attention logits × " + Plots.number(factor);
+            }
+        };
+    }
+
+    private static void requireFactor(double factor) {
+        if (!(factor > 0) || !Double.isFinite(factor)) {
+            throw new InvalidArgumentException("scale", "The attention logit scale must be a positive number, got "
+                    + factor);
+        }
     }
 }

@@ -1,13 +1,18 @@
 package io.vitscope.experiment;
 
+import io.vitscope.InvalidArgumentException;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import io.vitscope.analysis.Attention;
 import io.vitscope.analysis.AttentionEntropy;
+import io.vitscope.analysis.AttentionMaps;
 import io.vitscope.model.VisionTransformer;
+import io.vitscope.predict.Classifier;
+import io.vitscope.predict.Input;
+import io.vitscope.predict.Prediction;
 import io.vitscope.probe.CallCapture;
 import io.vitscope.probe.CallRecord;
 import io.vitscope.probe.Probe;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -27,7 +32,7 @@ import java.util.function.Consumer;
  * r.at(3).entropy()[4];                     // mean entropy of blocks.4.attn, in nats
  * }</pre>
  *
- * <p>Abbreviations: K classes, N heads, T tokens, S factors.
+ * <p>Dimension letters as in the glossary ({@code io/vitscope/package-info.java}).
  */
 public final class ScalingExperiment {
 
@@ -57,6 +62,17 @@ public final class ScalingExperiment {
      */
     public record Result(String source, String model, int block, List<FactorResult> factors) {
 
+        /**
+         * Writes {@code scale.csv}, {@code scale.json}, {@code probabilities.png} and the attention figures into
+         * {@code dir} ({@link ScalingWriter}); returns the files written.
+         *
+         * @param classifier the classifier the experiment ran with; {@code input} the input it ran on
+         * @param width the attention figures' width in pixels
+         */
+        public List<Path> save(Path dir, Classifier classifier, Input input, int width) {
+            return ScalingWriter.write(this, classifier, input, dir, width);
+        }
+
         /** The result for {@code factor}; fails naming the factors that ran. */
         public FactorResult at(double factor) {
             for (FactorResult f : factors) {
@@ -64,7 +80,7 @@ public final class ScalingExperiment {
                     return f;
                 }
             }
-            throw new IllegalArgumentException("factor " + factor + " was not run; the factors were "
+            throw new InvalidArgumentException("factor", "factor " + factor + " was not run; the factors were "
                     + Arrays.toString(factorValues()));
         }
 
@@ -128,15 +144,15 @@ public final class ScalingExperiment {
      */
     public static void requireFactors(double[] factors) {
         if (factors == null || factors.length == 0) {
-            throw new IllegalArgumentException("give at least one logit scale factor, e.g. 0.5,1,2,3,5");
+            throw new InvalidArgumentException("factors", "give at least one logit scale factor, e.g. 0.5,1,2,3,5");
         }
         for (int i = 0; i < factors.length; i++) {
             if (!(factors[i] > 0) || !Double.isFinite(factors[i])) {
-                throw new IllegalArgumentException("logit scale factors must be positive numbers, got " + factors[i]);
+                throw new InvalidArgumentException("factors", "logit scale factors must be positive numbers, got " + factors[i]);
             }
             for (int j = 0; j < i; j++) {
                 if (factors[j] == factors[i]) {
-                    throw new IllegalArgumentException("logit scale factor " + factors[i] + " is given twice");
+                    throw new InvalidArgumentException("factors", "logit scale factor " + factors[i] + " is given twice");
                 }
             }
         }
@@ -157,13 +173,13 @@ public final class ScalingExperiment {
     public Result run(Input input, double[] factors, int topK, int block, Consumer<FactorResult> onEach) {
         requireFactors(factors);
         if (topK < 1) {
-            throw new IllegalArgumentException("top-k must be at least 1, got " + topK);
+            throw new InvalidArgumentException("topK", "top-k must be at least 1, got " + topK);
         }
         VisionTransformer model = classifier.model().model();
         int depth = model.config().depth();
         int b = block < 0 ? defaultBlock(depth) : block;
         if (b >= depth) {
-            throw new IllegalArgumentException("block " + b + " is out of range: " + classifier.model().name()
+            throw new InvalidArgumentException("block", "block " + b + " is out of range: " + classifier.model().name()
                     + " has " + depth + " blocks, numbered 0.." + (depth - 1));
         }
         List<FactorResult> results = new ArrayList<>(factors.length);
@@ -189,7 +205,7 @@ public final class ScalingExperiment {
             for (int i = 0; i < entropy.length; i++) {
                 entropy[i] = AttentionEntropy.mean(records.get(i).tensor("attn"));            // (1, N, T, T)
             }
-            float[][][] attention = Attention.of(records.get(block).tensor("attn"));          // (N, T, T)
+            float[][][] attention = AttentionMaps.of(records.get(block).tensor("attn"));          // (N, T, T)
             return new FactorResult(factor, top, probabilities, entropy, attention);
         }
     }

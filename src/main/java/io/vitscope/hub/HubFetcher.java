@@ -112,7 +112,7 @@ public final class HubFetcher {
             Files.createDirectories(dir);
         } catch (IOException e) {
             throw new VitscopeException("Cannot create " + dir + " (" + e.getMessage() + "): check its permissions, or"
-                    + " set " + ModelCache.HOME_ENV + " to a writable directory", e);
+                    + " set " + ModelCache.ENV + " to a writable directory", e);
         }
         List<FetchedFile> files = new ArrayList<>();
         try {
@@ -121,6 +121,17 @@ public final class HubFetcher {
                 files.add(download(fileUrl(ref, file), new Source(ref, file), dir.resolve(file), expected, force));
             }
         } catch (RuntimeException e) {
+            // A fetch that fails leaves the cache as it found it: a config.json this call placed would otherwise
+            // sit there without its weights (after a checksum mismatch, say) and look like a half-cached model.
+            for (FetchedFile placed : files) {
+                if (placed.outcome() != Outcome.ALREADY_CACHED) {
+                    try {
+                        Files.deleteIfExists(placed.path());
+                    } catch (IOException ignored) {
+                        // the original error matters more; a stray file is refetched or overwritten next time
+                    }
+                }
+            }
             // A mistyped tag should not leave an empty directory behind; a partial download keeps it.
             try {
                 Files.deleteIfExists(dir);
@@ -184,6 +195,14 @@ public final class HubFetcher {
                             + (pinned != null ? "check the pinned checksum and the endpoint (" + endpoint + ")"
                                     : "the endpoint (" + endpoint + ") or a proxy is altering the file"));
                 }
+                String problem = CachedFormats.problem(source.file, part);
+                if (problem != null) {
+                    channel.truncate(0);
+                    Files.deleteIfExists(part);
+                    throw new HubException(source.describe() + " from " + origin(url) + " " + problem
+                            + ". Nothing was cached; check " + ENDPOINT_ENV + " (" + endpoint + ") and any proxy or"
+                            + " captive portal between you and it, then run the fetch again");
+                }
                 // Rename while the lock is held, so no other fetch can start writing the same part meanwhile.
                 Files.move(part, target, StandardCopyOption.ATOMIC_MOVE);
                 return new FetchedFile(target, transfer.bytes, transfer.resumed ? Outcome.RESUMED : Outcome.DOWNLOADED,
@@ -200,7 +219,13 @@ public final class HubFetcher {
     private FetchedFile checkCached(Path target, Source source, String pinned) throws IOException {
         long size = Files.size(target);
         if (pinned == null) {
-            return new FetchedFile(target, size, Outcome.ALREADY_CACHED, null, false);
+            String problem = CachedFormats.problem(source.file, target);
+            if (problem == null) {
+                return new FetchedFile(target, size, Outcome.ALREADY_CACHED, null, false);
+            }
+            listener.note("the cached " + source.file + " " + problem + "; fetching it again");
+            Files.delete(target);
+            return null;
         }
         String actual = Sha256.of(target);
         if (actual.equals(pinned)) {
@@ -301,6 +326,11 @@ public final class HubFetcher {
                         + " tag");
             }
             long total = r.totalSize();
+            long contentLength = r.connection.getContentLengthLong();
+            if (r.status == 200 && total >= 0 && contentLength >= 0 && contentLength != total) {
+                throw new HubException(source.describe() + ": " + origin(url) + " announced " + total + " bytes but"
+                        + " sends " + contentLength + ". Nothing was cached; try again later, or check " + ENDPOINT_ENV);
+            }
             MessageDigest digest = Sha256.newDigest();
             digestInto(digest, channel, have);
             channel.position(have);
@@ -313,10 +343,11 @@ public final class HubFetcher {
                     throw new TransferInterrupted(describe(e), e);
                 }
                 byte[] buffer = new byte[1 << 16];
-                while (true) {
+                // Never past the announced length: a lying server's extra bytes must not reach the cache.
+                while (total < 0 || have < total) {
                     int n;
                     try {
-                        n = in.read(buffer);
+                        n = in.read(buffer, 0, total < 0 ? buffer.length : (int) Math.min(buffer.length, total - have));
                     } catch (IOException e) {
                         throw new TransferInterrupted(describe(e), e);
                     }
@@ -331,6 +362,12 @@ public final class HubFetcher {
                     have += n;
                     listener.progressed(have);
                 }
+                if (total >= 0 && have == total && moreThanAnnounced(in)) {
+                    channel.truncate(0);
+                    throw new HubException(source.describe() + ": " + origin(url) + " sent more than the "
+                            + total + " bytes it announced. Nothing was cached; try again later, or check "
+                            + ENDPOINT_ENV + " (" + endpoint + ") and any proxy between you and it");
+                }
             } finally {
                 listener.finished();
             }
@@ -340,6 +377,15 @@ public final class HubFetcher {
             }
             channel.force(false);
             return new Transfer(Sha256.hex(digest), have, announced, r.status == 206);
+        }
+    }
+
+    /** Whether the body goes on after the announced length (a read error there is not worth failing for). */
+    private static boolean moreThanAnnounced(InputStream in) {
+        try {
+            return in.read() >= 0;
+        } catch (IOException e) {
+            return false;
         }
     }
 

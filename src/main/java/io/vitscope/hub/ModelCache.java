@@ -1,5 +1,9 @@
 package io.vitscope.hub;
 
+import io.vitscope.checkpoint.LoadedModel;
+import io.vitscope.checkpoint.ModelDir;
+import io.vitscope.checkpoint.Models;
+import io.vitscope.InvalidInputException;
 import io.vitscope.VitscopeException;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -12,63 +16,64 @@ import java.util.Optional;
 import java.util.stream.Stream;
 
 /**
- * Where fetched checkpoints live: {@code $VITSCOPE_HOME/models/<arch>.<tag>/} (home defaults to
+ * Where fetched checkpoints live: {@code $VITSCOPE_CACHE/models/<arch>.<tag>/} (the root defaults to
  * {@code ~/.cache/vitscope}) holding timm's {@code model.safetensors} and {@code config.json}. A file is only ever
  * there complete and verified; downloads in progress are {@code <file>.part} beside it.
  */
 public final class ModelCache {
 
-    public static final String HOME_ENV = "VITSCOPE_HOME";
+    public static final String ENV = "VITSCOPE_CACHE";
     /**
-     * System property naming the cache root ahead of {@value #HOME_ENV}: a JVM cannot change its own environment,
+     * System property naming the cache root ahead of {@value #ENV}: a JVM cannot change its own environment,
      * so callers running in-process (tests, notebooks, an embedding application) need another way to point
      * {@code predict} and {@code fetch} at another cache.
      */
-    public static final String HOME_PROPERTY = "vitscope.cache.home";
-    public static final String WEIGHTS_FILE = "model.safetensors";
-    public static final String CONFIG_FILE = "config.json";
+    public static final String PROPERTY = "vitscope.cache";
+    public static final String WEIGHTS_FILE = ModelDir.WEIGHTS;
+    public static final String CONFIG_FILE = ModelDir.CONFIG;
     public static final String PART_SUFFIX = ".part";
 
     /** A checkpoint in the cache; {@code config} is null when only the weights are there. */
     public record CachedModel(String name, Path dir, Path weights, Path config, long weightsBytes) {}
 
-    private final Path home;
+    private final Path root;
 
-    private ModelCache(Path home) {
-        this.home = home.toAbsolutePath().normalize();
+    private ModelCache(Path root) {
+        this.root = root.toAbsolutePath().normalize();
     }
 
-    public static ModelCache at(Path home) {
-        return new ModelCache(home);
+    public static ModelCache at(Path root) {
+        return new ModelCache(root);
     }
 
     /**
-     * The cache of this process: {@code -Dvitscope.cache.home}, else {@code $VITSCOPE_HOME}, else
+     * The cache of this process: {@code -Dvitscope.cache}, else {@code $VITSCOPE_CACHE}, else
      * {@code ~/.cache/vitscope}.
      */
-    public static ModelCache atDefaultHome() {
-        return new ModelCache(defaultHome(System.getenv()));
+    public static ModelCache atDefaultRoot() {
+        return new ModelCache(defaultRoot(System.getenv()));
     }
 
-    /** The cache root from {@value #HOME_PROPERTY}, else {@code env}'s {@value #HOME_ENV}, else the default. */
-    public static Path defaultHome(Map<String, String> env) {
-        String fromProperty = System.getProperty(HOME_PROPERTY);
+    /** The cache root from {@value #PROPERTY}, else {@code env}'s {@value #ENV}, else the default. */
+    public static Path defaultRoot(Map<String, String> env) {
+        String fromProperty = System.getProperty(PROPERTY);
         if (fromProperty != null && !fromProperty.isBlank()) {
             return Path.of(fromProperty);
         }
-        String fromEnv = env.get(HOME_ENV);
+        String fromEnv = env.get(ENV);
         if (fromEnv != null && !fromEnv.isBlank()) {
             return Path.of(fromEnv);
         }
         return Path.of(System.getProperty("user.home"), ".cache", "vitscope");
     }
 
-    public Path home() {
-        return home;
+    /** The cache's root folder (models are under {@code models/}). */
+    public Path root() {
+        return root;
     }
 
     public Path modelsDir() {
-        return home.resolve("models");
+        return root.resolve("models");
     }
 
     public Path dirOf(ModelRef ref) {
@@ -101,6 +106,28 @@ public final class ModelCache {
     }
 
     /**
+     * Loads the cached model {@code ARCH[.TAG]} ({@link #find(String)}). A cached file that cannot be loaded (damaged
+     * on disk, or cached by an older vitscope that trusted whatever the server sent) is reported with the fetch that
+     * replaces it.
+     *
+     * @throws InvalidInputException when it is not cached, or a cached file is unusable
+     */
+    public LoadedModel load(String archOrArchDotTag) {
+        ModelRef ref = ModelRef.parse(archOrArchDotTag);
+        CachedModel cached = find(ref)
+                .orElseThrow(() -> new InvalidInputException(null, missingWeightsMessage(archOrArchDotTag)));
+        try {
+            return Models.load(null, cached.dir());
+        } catch (InvalidInputException e) {
+            if (e.file() == null || !e.file().toAbsolutePath().startsWith(cached.dir().toAbsolutePath())) {
+                throw e;
+            }
+            throw new InvalidInputException(e.file(), e.problem() + ". This file is in vitscope's model cache: download"
+                    + " it again with 'scripts/vitscope fetch --force " + ref.name() + "'", e);
+        }
+    }
+
+    /**
      * What to tell a user whose weights are not cached, e.g. "No weights for vit_base_patch16_224 in
      * /root/.cache/vitscope/models. Get them with: scripts/vitscope fetch vit_base_patch16_224.orig_in21k_ft_in1k
      * (or pass --weights FILE)".
@@ -126,7 +153,7 @@ public final class ModelCache {
                     .forEach(dir -> cachedIn(dir).ifPresent(models::add));
         } catch (IOException e) {
             throw new VitscopeException("Cannot list " + modelsDir() + " (" + e.getMessage()
-                    + "): check its permissions, or set " + HOME_ENV + " to another directory", e);
+                    + "): check its permissions, or set " + ENV + " to another directory", e);
         }
         return models;
     }

@@ -3,8 +3,8 @@ package io.vitscope.image;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import io.vitscope.model.DataConfig;
-import io.vitscope.model.DataConfig.CropMode;
+import io.vitscope.InvalidInputException;
+import io.vitscope.image.DataConfig.CropMode;
 import java.awt.image.BufferedImage;
 import java.util.List;
 
@@ -22,7 +22,7 @@ import java.util.List;
  *
  * <p>Channels follow {@link DataConfig#inChans()}: 1 is Pillow's {@code convert('L')} of the decoded image.
  *
- * <p>Abbreviations: B batch, C channels, H×W model input size, H'×W' size after the resize step.
+ * <p>Dimension letters as in the glossary ({@code io/vitscope/package-info.java}); H'×W' is the size after the resize step.
  */
 public final class EvalTransform {
 
@@ -62,7 +62,16 @@ public final class EvalTransform {
         int newShort = cfg.resizeShorterSide();
         int shortSide = Math.min(width, height);
         int longSide = Math.max(width, height);
-        int newLong = (int) ((double) ((long) newShort * longSide) / shortSide);
+        double newLongExact = (double) ((long) newShort * longSide) / shortSide;
+        // An extreme aspect ratio (a 40,000x2 strip passes the reader's pixel limit) scales the long side with the
+        // short one: bound the result by the same limit the reader applies to decoded images.
+        if (newLongExact * newShort > ImageReader.DEFAULT_MAX_IMAGE_PIXELS) {
+            throw new InvalidInputException(null, String.format(java.util.Locale.ROOT, "a %dx%d image resized to a "
+                    + "shorter side of %d would have %.0f pixels, more than the %d an image may have: its aspect ratio"
+                    + " (%.0f:1) is too extreme for this model's eval transform", width, height, newShort,
+                    newLongExact * newShort, ImageReader.DEFAULT_MAX_IMAGE_PIXELS, (double) longSide / shortSide));
+        }
+        int newLong = (int) newLongExact;
         return width <= height ? new int[] {newShort, newLong} : new int[] {newLong, newShort};
     }
 

@@ -1,5 +1,6 @@
 package io.vitscope.image;
 
+import io.vitscope.InvalidArgumentException;
 import io.vitscope.InvalidInputException;
 import io.vitscope.image.ImageHeader.Format;
 import io.vitscope.image.ImageHeader.GifFrame;
@@ -65,8 +66,8 @@ public final class ImageReader {
             try {
                 limit = Long.parseLong(p.trim().replace("_", ""));
             } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("-D" + MAX_PIXELS_PROPERTY + "=" + p
-                        + " is not a whole number of pixels (e.g. 200000000)", e);
+                throw new InvalidArgumentException(MAX_PIXELS_PROPERTY, "-D" + MAX_PIXELS_PROPERTY + "=" + p
+                        + " is not a whole number of pixels (e.g. 200000000)");
             }
         }
         return new ImageReader(limit, true);

@@ -1,6 +1,6 @@
 package io.vitscope.image;
 
-import io.vitscope.model.DataConfig.Interpolation;
+import io.vitscope.image.DataConfig.Interpolation;
 
 /**
  * Pillow 9.4's {@code Image.resize(size, resample)} (box = the whole image, {@code reducing_gap=None}) on 8-bit

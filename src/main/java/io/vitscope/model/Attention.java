@@ -2,14 +2,20 @@ package io.vitscope.model;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.ndarray.types.SparseFormat;
+import ai.djl.pytorch.engine.PtNDManager;
+import ai.djl.pytorch.jni.JniUtils;
 import io.vitscope.probe.Frame;
 import io.vitscope.probe.Probe;
 import io.vitscope.probe.Site;
 
 /**
  * timm 0.4.5's {@code Attention}, statement for statement, with its local names — so that a captured call reads like
- * NoPdb's capture of the Python one. Note timm's names: here {@code N} is the number of tokens (T in vitscope's
- * glossary) and {@code C} the embed dim (D).
+ * NoPdb's capture of the Python one.
+ *
+ * <p>This file speaks timm's letters, in its locals and its shape comments alike, not the project's glossary:
+ * {@code B} batch, {@code N} tokens (the glossary's T), {@code C} embed dim (D), {@code H} heads
+ * ({@code num_heads}, the glossary's N), {@code Dh} head dim ({@code C // num_heads}).
  *
  * <pre>
  * B, N, C = x.shape
@@ -47,27 +53,48 @@ public final class Attention extends VitModule {
     @Override
     NDArray apply(Ctx ctx, NDArray x) {
         try (Frame f = Probe.enter(this)) {
-            x = f.arg("x", x);                                               // (B, T, D)
+            x = f.arg("x", x);                                               // (B, N, C)
             Shape s = x.getShape();
             int B = f.let("B", (int) s.get(0));
             int N = f.let("N", (int) s.get(1));
             int C = f.let("C", (int) s.get(2));
-            NDArray qkv = f.let("qkv", this.qkv.apply(ctx, x)                 // (B, T, 3D)
-                    .reshape(B, N, 3, numHeads, C / numHeads)                // (B, T, 3, N, Dh)
-                    .transpose(2, 0, 3, 1, 4));                              // (3, B, N, T, Dh)
-            NDArray q = f.let("q", qkv.get(0));                              // (B, N, T, Dh)
-            NDArray k = f.let("k", qkv.get(1));                              // (B, N, T, Dh)
-            NDArray v = f.let("v", qkv.get(2));                              // (B, N, T, Dh)
-            NDArray attn = f.let("attn", q.matMul(k.transpose(0, 1, 3, 2)).muli(scale)); // (B, N, T, T)
+            NDArray qkv = f.let("qkv", this.qkv.apply(ctx, x)                 // (B, N, 3C)
+                    .reshape(B, N, 3, numHeads, C / numHeads)                // (B, N, 3, H, Dh)
+                    .transpose(2, 0, 3, 1, 4));                              // (3, B, H, N, Dh)
+            NDArray q = f.let("q", qkv.get(0));                              // (B, H, N, Dh)
+            NDArray k = f.let("k", qkv.get(1));                              // (B, H, N, Dh)
+            NDArray v = f.let("v", qkv.get(2));                              // (B, H, N, Dh)
+            // The scale is a tensor libtorch allocated (full), not DJL's muli(Number): that wraps a Java direct buffer
+            // the JVM frees at its next GC, while autograd keeps the scalar for the backward (see scaleOf).
+            NDArray attn = f.let("attn", q.matMul(k.transpose(0, 1, 3, 2)).muli(scaleOf(ctx, x))); // (B, H, N, N)
             attn = f.at(PRE_SOFTMAX, attn);
-            attn = f.let("attn", attn.softmax(-1));                          // (B, N, T, T)
+            attn = f.let("attn", attn.softmax(-1));                          // (B, H, N, N)
             attn = f.at(POST_SOFTMAX, attn);
-            x = f.let("x", attn.matMul(v)                                    // (B, N, T, Dh)
-                    .transpose(0, 2, 1, 3)                                   // (B, T, N, Dh)
-                    .reshape(B, N, C));                                      // (B, T, D)
-            x = f.let("x", proj.apply(ctx, x));                              // (B, T, D)
+            x = f.let("x", attn.matMul(v)                                    // (B, H, N, Dh)
+                    .transpose(0, 2, 1, 3)                                   // (B, N, H, Dh)
+                    .reshape(B, N, C));                                      // (B, N, C)
+            x = f.let("x", proj.apply(ctx, x));                              // (B, N, C)
             return f.exit(x);
         }
+    }
+
+    /**
+     * The attention scale as a 0-d tensor of {@code like}'s dtype whose storage libtorch owns. DJL's
+     * {@code mul(Number)} and {@code muli(Number)} make the scalar with {@code NDManager.create(Number)}: a tensor over
+     * a Java direct buffer ({@code from_blob}, not copied), closed as soon as the product is computed. Autograd's
+     * {@code MulBackward} saves that scalar to compute the gradient; once the buffer is unreachable the JVM's next GC
+     * frees its memory, and a backward after that reads freed memory: the gradient of every query and key was
+     * multiplied by garbage (1e-45, 8e16, NaN; {@code GcBeforeBackwardTest}), the intermittent non-finite training
+     * steps that gradient clipping and step skipping had hidden.
+     *
+     * <p>libtorch's {@code full} takes the double {@link #scale} and casts it to the dtype: a float32 forward gets
+     * {@code Dh^-0.5} rounded to float32 (the same product as before, and as PyTorch's), a float64 forward gets it
+     * exact. DJL's {@code NDManager.full} takes only a float, which would round the float64 scale too, so this calls
+     * the engine's {@code JniUtils.full} directly (the model runs on the PyTorch engine only).
+     */
+    private NDArray scaleOf(Ctx ctx, NDArray like) {
+        return JniUtils.full((PtNDManager) ctx.scope(), new Shape(), scale, like.getDataType(), like.getDevice(),
+                SparseFormat.DENSE);
     }
 
     @Override

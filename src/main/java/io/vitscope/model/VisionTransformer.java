@@ -1,6 +1,9 @@
 package io.vitscope.model;
 
+import io.vitscope.InvalidArgumentException;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
@@ -29,8 +32,11 @@ import java.util.List;
  * x = self.head(x)                              # (B, K)
  * </pre>
  *
- * <p>Abbreviations in shape comments: B batch, C channels, H×W image, P patch, G_h×G_w patch grid, L patches,
- * T tokens (L + 1), D embed dim, N heads, Dh head dim, M MLP hidden dim, K classes.
+ * <p>A distilled config is timm's {@code VisionTransformerDistilled} (DeiT, Touvron et al. 2021, {@code deit.py}): a
+ * {@code dist_token} joins the class token ({@code torch.cat((cls_tokens, dist_tokens, x), dim=1)}, T = L + 2), and
+ * at inference the output is {@code (self.head(x[:, 0]) + self.head_dist(x[:, 1])) / 2}.
+ *
+ * <p>Dimension letters as in the glossary ({@code io/vitscope/package-info.java}).
  *
  * <p>It owns its parameters (in its own memory manager): close it to free them. Each forward keeps its temporaries
  * in a scope freed before it returns; the returned tensor belongs to the input's manager.
@@ -46,21 +52,21 @@ public final class VisionTransformer extends VitModule implements AutoCloseable 
     /** After {@code x = self.head(x)}: the logits. */
     public static final Site LOGITS = Site.after(VisionTransformer.class, "logits", "x = self.head(x)", "x");
 
-    static {
-        MklFastPath.apply();
-    }
-
     /** {@code [:, 0]}, built once: DJL parses a string index on every call (about 14 µs against 3). */
     private static final NDIndex CLS = new NDIndex().addAllDim().addIndices(0);
+    /** {@code [:, 1]}: the distillation token of a distilled model. */
+    private static final NDIndex DIST = new NDIndex().addAllDim().addIndices(1);
 
     private final VitConfig config;
     private final NDManager manager;
     private final PatchEmbed patchEmbed;
     private final Parameter clsToken; // (1, 1, D)
     private final Parameter posEmbed; // (1, T, D)
+    private final Parameter distToken; // (1, 1, D), null unless distilled
     private final List<Block> blocks;
     private final LayerNorm norm;
     private final Linear head;
+    private final Linear headDist; // null unless distilled
 
     /** A model of this architecture whose parameters are not set yet: load weights or initialise it. */
     public VisionTransformer(VitConfig config) {
@@ -71,6 +77,8 @@ public final class VisionTransformer extends VitModule implements AutoCloseable 
         this.clsToken = param("cls_token", new Shape(1, 1, d), Parameter.Type.WEIGHT, new NormalInitializer(0.02f));
         this.posEmbed = param("pos_embed", new Shape(1, config.numTokens(), d), Parameter.Type.WEIGHT,
                 new NormalInitializer(0.02f));
+        this.distToken = config.distilled() ? param("dist_token", new Shape(1, 1, d), Parameter.Type.WEIGHT,
+                new NormalInitializer(0.02f)) : null;
         BlockList list = child("blocks", new BlockList());
         List<Block> bs = new ArrayList<>();
         for (int i = 0; i < config.depth(); i++) {
@@ -79,6 +87,7 @@ public final class VisionTransformer extends VitModule implements AutoCloseable 
         this.blocks = Collections.unmodifiableList(bs);
         this.norm = child("norm", new LayerNorm(d, config.layerNormEps()));
         this.head = child("head", new Linear(d, config.numClasses(), true));
+        this.headDist = config.distilled() ? child("head_dist", new Linear(d, config.numClasses(), true)) : null;
     }
 
     /** {@code nn.ModuleList}: children named 0, 1, 2, … so that paths read {@code blocks.4.attn}. */
@@ -127,7 +136,7 @@ public final class VisionTransformer extends VitModule implements AutoCloseable 
     public VitModule module(String path) {
         VitModule m = namedModules().get(path);
         if (m == null) {
-            throw new IllegalArgumentException("No module at path '" + path + "'. Valid paths include: patch_embed, "
+            throw new InvalidArgumentException("No module at path '" + path + "'. Valid paths include: patch_embed, "
                     + "blocks.0 … blocks." + (config.depth() - 1) + ", blocks.I.attn, blocks.I.attn.qkv, blocks.I.mlp, "
                     + "blocks.I.norm1, norm, head");
         }
@@ -142,6 +151,17 @@ public final class VisionTransformer extends VitModule implements AutoCloseable 
      */
     public NDArray forward(NDArray images) {
         return run(new Ctx(null, false, images.getManager()), images, true);
+    }
+
+    /**
+     * Logits with libtorch's autograd graph kept, for gradients of an output with respect to tensors a breakpoint
+     * made require them (see {@code io.vitscope.relevance}). Grad mode is left as the calling thread has it: turn it
+     * on first. Same numbers as {@link #forward}; the result is the graph's own output (not a detached copy), owned
+     * by the images' manager — closing it frees the graph. The parameters enter the graph detached: a backward pass
+     * computes no weight gradients (half its work) and leaves every parameter's {@code .grad} as it was.
+     */
+    public NDArray forwardForGradients(NDArray images) {
+        return run(new Ctx(null, true, images.getManager(), true), images, true);
     }
 
     /** timm's {@code forward_features}: the class token after the final norm, (B, D), owned by the images' manager. */
@@ -185,7 +205,14 @@ public final class VisionTransformer extends VitModule implements AutoCloseable 
             NDArray cls = inner.value(clsToken, x).broadcast(B, 1, config.embedDim()); // (B, 1, D)
             cls.attach(scope);
             NDArray clsTokens = f.let("cls_tokens", cls);                    // (B, 1, D)
-            x = f.let("x", clsTokens.concat(x, 1));                          // (B, T, D)
+            if (distToken != null) {
+                NDArray dist = inner.value(distToken, x).broadcast(B, 1, config.embedDim()); // (B, 1, D)
+                dist.attach(scope);
+                NDArray distTokens = f.let("dist_tokens", dist);             // (B, 1, D)
+                x = f.let("x", NDArrays.concat(new NDList(clsTokens, distTokens, x), 1)); // (B, T, D)
+            } else {
+                x = f.let("x", clsTokens.concat(x, 1));                      // (B, T, D)
+            }
             x = f.let("x", x.add(inner.value(posEmbed, x)));                 // (B, T, D)
             x = f.at(POS_EMBED, x);
             for (Block blk : blocks) {
@@ -195,11 +222,18 @@ public final class VisionTransformer extends VitModule implements AutoCloseable 
             }
             x = f.let("x", norm.apply(inner, x));                            // (B, T, D)
             x = f.at(NORM, x);
+            NDArray xDist = headDist == null ? null : f.let("x_dist", x.get(DIST)); // (B, D)
             x = f.let("x", x.get(CLS));                                      // (B, D)
             x = f.at(PRE_LOGITS, x);
             if (withHead) {
                 x = f.let("x", head.apply(inner, x));                        // (B, K)
+                if (headDist != null) {
+                    xDist = f.let("x_dist", headDist.apply(inner, xDist));   // (B, K)
+                    x = f.let("x", x.add(xDist).div(2));                     // (B, K)  (x + x_dist) / 2
+                }
                 x = f.at(LOGITS, x);
+            } else if (headDist != null) {
+                x = f.let("x", x.add(xDist).div(2));                         // (B, D)  timm's pre_logits
             }
             // At inference the caller gets its own compact copy. While training it gets the array itself: DJL's
             // PyTorch duplicate() clones without autograd history, which would cut every parameter off the loss.

@@ -3,9 +3,7 @@ package io.vitscope.model;
 /**
  * The architecture of a Vision Transformer, as timm's {@code VisionTransformer.__init__} arguments.
  *
- * <p>Abbreviations used in shape comments throughout the model: B batch, C channels, H×W image, P patch size,
- * G grid side (H / P), L patches (G_h × G_w), T tokens (L + 1 with the class token), D embed dim, N heads,
- * Dh head dim (D / N), M MLP hidden dim (D × mlp_ratio), K classes.
+ * <p>Dimension letters as in the glossary ({@code io/vitscope/package-info.java}).
  *
  * @param imgHeight input height in pixels (H)
  * @param imgWidth input width in pixels (W)
@@ -18,6 +16,8 @@ package io.vitscope.model;
  * @param mlpRatio MLP hidden width as a multiple of D
  * @param qkvBias whether the qkv projection has a bias
  * @param layerNormEps epsilon of every LayerNorm (timm uses 1e-6; Hugging Face's ViT config says 1e-12)
+ * @param distilled DeiT's distilled variant (timm's {@code VisionTransformerDistilled}): a distillation token after
+ *     the class token and a second head on it; the output is the mean of the two heads
  */
 public record VitConfig(
         int imgHeight,
@@ -30,7 +30,8 @@ public record VitConfig(
         int numHeads,
         double mlpRatio,
         boolean qkvBias,
-        double layerNormEps) {
+        double layerNormEps,
+        boolean distilled) {
 
     /**
      * Upper bounds that no real ViT comes near (the deepest published ones have 48 blocks, the widest heads 21,843
@@ -73,6 +74,13 @@ public record VitConfig(
         require(layerNormEps > 0 && layerNormEps < 1, "layer norm epsilon must be in (0, 1), got %s", layerNormEps);
     }
 
+    /** A plain (not distilled) ViT. */
+    public VitConfig(int imgHeight, int imgWidth, int patchSize, int inChans, int numClasses, int embedDim, int depth,
+                     int numHeads, double mlpRatio, boolean qkvBias, double layerNormEps) {
+        this(imgHeight, imgWidth, patchSize, inChans, numClasses, embedDim, depth, numHeads, mlpRatio, qkvBias,
+                layerNormEps, false);
+    }
+
     /** A square-image config with timm's defaults for the rest (qkv bias on, LayerNorm eps 1e-6). */
     public static VitConfig of(int imgSize, int patchSize, int inChans, int numClasses, int embedDim, int depth,
                                int numHeads, double mlpRatio) {
@@ -97,9 +105,14 @@ public record VitConfig(
         return gridHeight() * gridWidth();
     }
 
-    /** Tokens T = L + 1 (the class token). */
+    /** Tokens before the patches: the class token, and the distillation token of a distilled model. */
+    public int numPrefixTokens() {
+        return distilled ? 2 : 1;
+    }
+
+    /** Tokens T = L + 1 (the class token), L + 2 for a distilled model. */
     public int numTokens() {
-        return numPatches() + 1;
+        return numPatches() + numPrefixTokens();
     }
 
     public int mlpHidden() {
@@ -108,17 +121,22 @@ public record VitConfig(
 
     public VitConfig withNumClasses(int k) {
         return new VitConfig(imgHeight, imgWidth, patchSize, inChans, k, embedDim, depth, numHeads, mlpRatio, qkvBias,
-                layerNormEps);
+                layerNormEps, distilled);
     }
 
     public VitConfig withImageSize(int height, int width) {
         return new VitConfig(height, width, patchSize, inChans, numClasses, embedDim, depth, numHeads, mlpRatio, qkvBias,
-                layerNormEps);
+                layerNormEps, distilled);
     }
 
     public VitConfig withLayerNormEps(double eps) {
         return new VitConfig(imgHeight, imgWidth, patchSize, inChans, numClasses, embedDim, depth, numHeads, mlpRatio,
-                qkvBias, eps);
+                qkvBias, eps, distilled);
+    }
+
+    public VitConfig withDistilled(boolean d) {
+        return new VitConfig(imgHeight, imgWidth, patchSize, inChans, numClasses, embedDim, depth, numHeads, mlpRatio,
+                qkvBias, layerNormEps, d);
     }
 
     /** Multiply-adds ×2 of one forward pass for one image: patch embedding, blocks and head. */
@@ -131,7 +149,7 @@ public record VitConfig(
                 + 2.0 * t * t * d * 2              // q·kᵀ and attn·v
                 + 2.0 * t * d * d                  // proj
                 + 2.0 * t * d * mlpHidden() * 2;   // fc1, fc2
-        double head = 2.0 * d * numClasses;
+        double head = 2.0 * d * numClasses * (distilled ? 2 : 1);
         return patch + depth * perBlock + head;
     }
 

@@ -43,7 +43,7 @@ import org.jfree.data.Range;
  * downwards, axes hidden), available from {@link #panels()} to be restyled or annotated. The figure lays them out with
  * the image's proportions, under one title.
  *
- * <p>Abbreviations: P panels, G_h × G_w the patch grid.
+ * <p>Dimension letters as in the glossary ({@code io/vitscope/package-info.java}); a figure's panels are counted, not lettered.
  */
 public final class AttentionGrid implements Figure {
 
@@ -66,7 +66,7 @@ public final class AttentionGrid implements Figure {
     private static final double LEGEND_WIDTH = 90;
 
     private final BufferedImage image;
-    private final float[][][] weights; // (P, G_h, G_w)
+    private final float[][][] weights; // (panels, G_h, G_w)
     private final int columns;
     private final Scale scale;
     private final TextTitle title;
@@ -209,7 +209,8 @@ public final class AttentionGrid implements Figure {
             l.chromeTop = data.getY();
             l.chromeBottom = chromeH - l.chromeTop;
             double fromWidth = (inner - legend - (columns - 1) * GAP_X) / columns - chromeW;
-            double fromHeight = ((height - 2 * MARGIN - l.titleHeight - l.captionHeight - (rows - 1) * GAP_Y) / rows - chromeH) / aspect();
+            double fromHeight = ((height - 2 * MARGIN - l.titleHeight - l.captionHeight - (rows - 1) * GAP_Y) / rows
+                    - chromeH) / aspect();
             double imageW = Math.max(8, Math.min(fromWidth, fromHeight));
             l.cellW = imageW + chromeW;
             l.cellH = imageW * aspect() + chromeH;
@@ -374,7 +375,7 @@ public final class AttentionGrid implements Figure {
             return this;
         }
 
-        /** Weights per panel, (P, G_h, G_w), non-negative; required. */
+        /** Weights per panel, (panels, G_h, G_w), non-negative; required. */
         public Builder setWeights(float[][][] weights) {
             this.weights = weights;
             return this;
@@ -413,7 +414,7 @@ public final class AttentionGrid implements Figure {
                 throw new IllegalArgumentException("attention grid needs the input image: call setImage");
             }
             if (weights == null || weights.length == 0) {
-                throw new IllegalArgumentException("attention grid needs at least one panel of weights (P, G_h, G_w)");
+                throw new IllegalArgumentException("attention grid needs at least one panel of weights (panels, G_h, G_w)");
             }
             int gh = weights[0].length;
             int gw = gh == 0 ? 0 : weights[0][0].length;

@@ -1,6 +1,7 @@
 package io.vitscope.plot;
 
 import ai.djl.ndarray.NDArray;
+import io.vitscope.analysis.AttentionMaps;
 import io.vitscope.analysis.AttentionRollout;
 import io.vitscope.analysis.AttentionRollout.Fusion;
 import io.vitscope.analysis.PatchWeights;
@@ -24,7 +25,7 @@ import java.util.List;
  * <p>For anything else (a subset of heads, a shared scale, other titles) compute the weights with
  * {@link PatchWeights} or {@link AttentionRollout} and use {@link AttentionGrid#builder()}.
  *
- * <p>Abbreviations: B batch, N heads, T tokens, G_h × G_w the patch grid.
+ * <p>Dimension letters as in the glossary ({@code io/vitscope/package-info.java}).
  */
 public final class AttentionPlots {
 
@@ -77,15 +78,24 @@ public final class AttentionPlots {
             throw new IllegalArgumentException("rollout needs the captured calls of blocks 0..I; run the model while "
                     + "probe.captureCalls(\"blocks.*.attn\") is open");
         }
-        List<NDArray> blocks = new ArrayList<>(calls.size());
-        for (CallRecord c : calls) {
-            blocks.add(c.tensor("attn"));
-        }
-        float[] r = AttentionRollout.rolloutOf(blocks, fusion, discard); // (L)
         String what = "rollout through " + (calls.size() == 1 ? calls.get(0).path()
                 : calls.get(0).path() + " … " + calls.get(calls.size() - 1).path());
-        return build(image, new float[][][] {io.vitscope.analysis.Attention.toGrid(r, gridH, gridW)}, List.of(what),
+        return build(image, new float[][][] {rolloutGrid(calls, fusion, discard, gridH, gridW)}, List.of(what),
                 title);
+    }
+
+    /**
+     * The class token's rollout through the captured calls as a patch grid, (G_h, G_w).
+     *
+     * @param calls one capture per block, blocks 0..I in order, each with a local {@code attn} (1, N, T, T)
+     */
+    static float[][] rolloutGrid(List<CallRecord> calls, Fusion fusion, double discard, int gridH, int gridW) {
+        List<NDArray> blocks = new ArrayList<>(calls.size());
+        for (CallRecord c : calls) {
+            blocks.add(c.tensor("attn"));                                                // (1, N, T, T)
+        }
+        float[] r = AttentionRollout.rolloutOf(blocks, fusion, discard);                 // (L)
+        return AttentionMaps.toGrid(r, gridH, gridW);                                    // (G_h, G_w)
     }
 
     /**

@@ -1,5 +1,6 @@
 package io.vitscope.plot;
 
+import io.vitscope.InvalidArgumentException;
 import io.vitscope.VitscopeException;
 import java.awt.Color;
 import java.awt.Graphics2D;
@@ -35,12 +36,17 @@ public final class Plots {
             if (name.endsWith(".svg")) {
                 return SVG;
             }
-            throw new IllegalArgumentException("cannot tell the plot format of " + file
+            throw new InvalidArgumentException("format", "cannot tell the plot format of " + file
                     + ": name it .png or .svg, or pass the format explicitly");
         }
     }
 
     private Plots() {
+    }
+
+    /** A number for titles, file names and tables: 3 not 3.0, 0.5 as 0.5. */
+    public static String number(double v) {
+        return v == Math.rint(v) && Math.abs(v) < 1e9 ? Long.toString((long) v) : Double.toString(v);
     }
 
     /**

@@ -3,6 +3,7 @@ package io.vitscope.probe;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -15,13 +16,19 @@ import java.util.Set;
  *
  * <p>Ownership at return, to keep capturing cheap: locals the call created are moved (not copied) into the
  * record's memory scope — the forward never writes a tensor in place, so the record sees exactly the value the
- * call produced. Arguments, locals that are one of the arguments, and the root module's return value (which the
- * caller owns) are copied.
+ * call produced, and once the call has returned nothing else reads them. Arguments, locals that are one of the
+ * arguments, and the return value (which the caller goes on computing with) are copied: so a record can be freed at
+ * any moment — a capture cleared by a breakpoint action, a probe closed from another thread mid-forward — without
+ * freeing a tensor the forward still needs.
+ *
+ * <p>A tensor given to {@link #set} stays its giver's: the forward continues with a copy placed in the memory scope
+ * of the value it replaces, so it lives exactly as long as that value would have (see the package documentation).
+ * A copy made at the entry site replaces an argument, which belongs to the caller's scope: it is freed when the call
+ * ends unless the call returned it or moved it elsewhere.
  */
 final class ActiveFrame extends Frame implements Hit {
 
     private final Probed module;
-    private final boolean root;
     private final List<CallCapture> captures;
     private final List<Breakpoint> breakpoints;
     private final LinkedHashMap<String, Object> args = new LinkedHashMap<>();
@@ -31,10 +38,12 @@ final class ActiveFrame extends Frame implements Hit {
     private Site current;
     private NDArray currentValue;
     private String currentVariable;
+    private List<NDArray> entryCopies;      // copies set at the entry site, and the manager each was placed in
+    private List<NDManager> entryScopes;
+    private NDArray exitValue;
 
     ActiveFrame(Probed module, List<CallCapture> captures, List<Breakpoint> breakpoints) {
         this.module = module;
-        this.root = module.path().isEmpty();
         this.captures = captures;
         this.breakpoints = breakpoints;
         this.stack = captures.isEmpty() ? List.of() : callerStack();
@@ -75,6 +84,7 @@ final class ActiveFrame extends Frame implements Hit {
     @Override
     public NDArray exit(NDArray value) {
         NDArray result = fire(Site.ret(module.getClass()), "return", value);
+        exitValue = result;
         if (!captures.isEmpty()) {
             record(result);
         }
@@ -124,12 +134,12 @@ final class ActiveFrame extends Frame implements Hit {
             for (Map.Entry<String, Object> e : locals.entrySet()) {
                 Object v = e.getValue();
                 if (v instanceof NDArray a) {
-                    boolean movable = !argValues.contains(a) && !(root && a == returnValue);
+                    boolean movable = !argValues.contains(a) && a != returnValue;
                     v = adopt(a, manager, owned, movable);
                 }
                 recordLocals.put(e.getKey(), v);
             }
-            NDArray ret = returnValue == null ? null : adopt(returnValue, manager, owned, !root);
+            NDArray ret = returnValue == null ? null : adopt(returnValue, manager, owned, false);
             capture.add(new CallRecord(module.path(), module.getClass(), recordArgs, recordLocals, ret, stack, duration,
                     manager));
         }
@@ -217,12 +227,30 @@ final class ActiveFrame extends Frame implements Hit {
         if (value == null) {
             throw new IllegalArgumentException("Cannot set '" + name + "' to null at " + current);
         }
+        if (value.isReleased()) {
+            throw new IllegalArgumentException("Cannot set '" + name + "' at " + current + " in " + module.path()
+                    + " to a tensor that was already closed");
+        }
         if (!value.getShape().equals(currentValue.getShape()) || value.getDataType() != currentValue.getDataType()) {
             throw new IllegalArgumentException("Cannot set '" + name + "' at " + current + " in " + module.path()
                     + " to a " + value.getDataType() + " tensor of shape " + value.getShape() + ": the forward expects "
                     + currentValue.getDataType() + " " + currentValue.getShape());
         }
-        currentValue = value;
+        // The forward frees, moves or returns what it computes with; the caller's tensor must survive all three.
+        NDManager scope = currentValue.getManager();
+        // A copy autograd follows: DJL's duplicate() (libtorch clone, detached) would cut a replacement such as
+        // relevance's A + leaf off the graph; to(dtype, copy = true) copies and keeps it.
+        NDArray copy = value.toType(value.getDataType(), true);
+        copy.attach(scope);
+        if (current.kind() == Site.Kind.ENTRY) {
+            if (entryCopies == null) {
+                entryCopies = new ArrayList<>();
+                entryScopes = new ArrayList<>();
+            }
+            entryCopies.add(copy);
+            entryScopes.add(scope);
+        }
+        currentValue = copy;
     }
 
     private void requireStopped() {
@@ -232,7 +260,21 @@ final class ActiveFrame extends Frame implements Hit {
         }
     }
 
-    /** A call that failed records nothing: its tensors stay with the forward's scopes, which free them. */
+    /**
+     * Frees the copies set at the entry site that are still in the caller's scope where they were placed (the call
+     * neither returned them nor moved them into a scope of its own). A call that failed records nothing: its tensors
+     * stay with the forward's scopes, which free them.
+     */
     @Override
-    public void close() {}
+    public void close() {
+        if (entryCopies == null) {
+            return;
+        }
+        for (int i = 0; i < entryCopies.size(); i++) {
+            NDArray c = entryCopies.get(i);
+            if (c != exitValue && !c.isReleased() && c.getManager() == entryScopes.get(i)) {
+                c.close();
+            }
+        }
+    }
 }

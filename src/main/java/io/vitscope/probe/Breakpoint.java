@@ -35,6 +35,7 @@ public final class Breakpoint {
 
     /** Runs {@code action} at every hit; it may read locals and replace the site's variable. */
     public Breakpoint exec(Consumer<Hit> action) {
+        requireNonNull(action, "exec needs an action (a Consumer<Hit>), got null");
         actions.add(action);
         return this;
     }
@@ -44,6 +45,7 @@ public final class Breakpoint {
      * copied and owned by the probe, valid until it is closed.
      */
     public <T> List<T> eval(Function<Hit, T> expression) {
+        requireNonNull(expression, "eval needs an expression (a Function<Hit, T>), got null");
         List<T> values = Collections.synchronizedList(new ArrayList<>());
         actions.add(hit -> {
             T value = expression.apply(hit);
@@ -59,6 +61,8 @@ public final class Breakpoint {
 
     /** Stops only when {@code condition} holds (evaluated before the actions). */
     public Breakpoint when(Predicate<Hit> condition) {
+        requireNonNull(condition, "when needs a condition (a Predicate<Hit>), got null: use enable()/disable() to switch"
+                + " the breakpoint on and off");
         this.condition = condition;
         return this;
     }
@@ -85,6 +89,13 @@ public final class Breakpoint {
     /** The site it stops at, one per module class its target matches. */
     public List<Site> sites() {
         return sites;
+    }
+
+    /** Checked when the breakpoint is set up, not at the next forward, where the failure would point elsewhere. */
+    private static void requireNonNull(Object o, String message) {
+        if (o == null) {
+            throw new IllegalArgumentException(message);
+        }
     }
 
     boolean stopsAt(Site site) {

@@ -30,6 +30,10 @@ public final class CallCapture implements AutoCloseable {
     }
 
     synchronized void add(CallRecord record) {
+        if (probe.closed()) {
+            record.close();                 // the probe was closed (from another thread) while this call ran
+            return;
+        }
         if (!keepAll && !records.isEmpty()) {
             records.remove(0).close();
         }

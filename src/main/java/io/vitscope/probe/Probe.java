@@ -1,11 +1,13 @@
 package io.vitscope.probe;
 
+import io.vitscope.InvalidArgumentException;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -30,7 +32,11 @@ public final class Probe implements AutoCloseable {
 
     /** Started probes on all threads: the one field an unprobed forward reads. */
     private static final AtomicInteger ACTIVE = new AtomicInteger();
-    private static final ThreadLocal<List<Probe>> STARTED = ThreadLocal.withInitial(ArrayList::new);
+    /**
+     * Each thread's started probes. A probe keeps the list it was registered in, so that closing it from another
+     * thread unregisters it at once (copy-on-write: the owning thread's {@link #enter} reads it without a lock).
+     */
+    private static final ThreadLocal<List<Probe>> STARTED = ThreadLocal.withInitial(CopyOnWriteArrayList::new);
     private static volatile NDManager records;
 
     private final Probed root;
@@ -39,7 +45,8 @@ public final class Probe implements AutoCloseable {
     private final Map<Probed, Interest> interest = new IdentityHashMap<>();
     private NDManager kept;
     private Thread thread;
-    private boolean closed;
+    private List<Probe> registry;           // STARTED's list of the thread it is started on
+    private volatile boolean closed;     // read without the lock by CallCapture.add (which holds its own)
 
     private record Interest(List<CallCapture> captures, List<Breakpoint> breakpoints) {
         boolean none() {
@@ -92,6 +99,14 @@ public final class Probe implements AutoCloseable {
 
     // ---- captures ----
 
+    /**
+     * Whether {@code pathOrPattern} is a pattern ({@code blocks.*.attn}, {@code blocks.[0-5].attn}, {@code **.qkv}),
+     * which can match several modules, rather than one module's path: the test every target string goes through.
+     */
+    public static boolean isPattern(String pathOrPattern) {
+        return Target.isPattern(pathOrPattern.trim());
+    }
+
     /** The most recent call of the module at {@code path} (or matching a pattern such as {@code blocks.*.attn}). */
     public CallCapture captureCall(String pathOrPattern) {
         return add(new CallCapture(this, Target.path(root, pathOrPattern), false, false));
@@ -132,6 +147,9 @@ public final class Probe implements AutoCloseable {
 
     /** A breakpoint at a declared site in every module of the site's class. */
     public Breakpoint breakpoint(Site site) {
+        if (site == null) {
+            throw new IllegalArgumentException("No site given (null): pass a declared site such as Attention.PRE_SOFTMAX");
+        }
         @SuppressWarnings("unchecked")
         Class<? extends Probed> owner = (Class<? extends Probed>) site.owner();
         return add(Target.type(root, owner), site.name());
@@ -153,8 +171,8 @@ public final class Probe implements AutoCloseable {
             try {
                 sites.add(Site.find(c, site));
             } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException(target + " includes " + c.getSimpleName() + " modules, and "
-                        + e.getMessage().substring(0, 1).toLowerCase() + e.getMessage().substring(1), e);
+                throw new InvalidArgumentException(target + " includes " + c.getSimpleName() + " modules, and "
+                        + e.getMessage().substring(0, 1).toLowerCase() + e.getMessage().substring(1));
             }
         }
         Breakpoint bp = new Breakpoint(this, target, sites);
@@ -197,7 +215,8 @@ public final class Probe implements AutoCloseable {
             return this;
         }
         thread = Thread.currentThread();
-        STARTED.get().add(this);
+        registry = STARTED.get();
+        registry.add(this);
         ACTIVE.incrementAndGet();
         return this;
     }
@@ -210,10 +229,15 @@ public final class Probe implements AutoCloseable {
         if (thread != Thread.currentThread()) {
             throw new IllegalStateException("Stop a probe on the thread that started it (" + thread.getName() + ")");
         }
-        STARTED.get().remove(this);
+        unregister();
+        return this;
+    }
+
+    private void unregister() {
+        registry.remove(this);
+        registry = null;
         ACTIVE.decrementAndGet();
         thread = null;
-        return this;
     }
 
     public synchronized boolean started() {
@@ -226,12 +250,8 @@ public final class Probe implements AutoCloseable {
         if (closed) {
             return;
         }
-        if (thread == Thread.currentThread()) {
-            stop();
-        } else if (thread != null) {
-            // Closed from another thread: unregister there lazily; the counter must still drop now.
-            ACTIVE.decrementAndGet();
-            thread = null;
+        if (thread != null) {
+            unregister();                   // also from another thread: the list is the starting thread's own
         }
         closed = true;
         for (CallCapture c : captures) {
@@ -243,6 +263,10 @@ public final class Probe implements AutoCloseable {
         if (kept != null) {
             kept.close();
         }
+    }
+
+    boolean closed() {
+        return closed;
     }
 
     private void requireOpen() {
@@ -261,22 +285,35 @@ public final class Probe implements AutoCloseable {
         if (ACTIVE.get() == 0) {
             return Frame.IDLE;
         }
-        List<Probe> probes = STARTED.get();
-        if (probes.isEmpty()) {
-            return Frame.IDLE;
-        }
-        if (probes.size() == 1) {
-            Interest i = probes.get(0).interestIn(module);
-            return i.none() ? Frame.IDLE : new ActiveFrame(module, i.captures(), i.breakpoints());
-        }
-        List<CallCapture> cs = new ArrayList<>();
-        List<Breakpoint> bs = new ArrayList<>();
-        for (Probe p : probes) {
+        // Iterate, never index: another thread may close one of these probes meanwhile (the iterator is a snapshot).
+        Interest first = null;
+        List<CallCapture> cs = null;
+        List<Breakpoint> bs = null;
+        for (Probe p : STARTED.get()) {
             Interest i = p.interestIn(module);
+            if (i.none()) {
+                continue;
+            }
+            if (first == null) {
+                first = i;
+                continue;
+            }
+            if (cs == null) {
+                cs = new ArrayList<>(first.captures());
+                bs = new ArrayList<>(first.breakpoints());
+            }
             cs.addAll(i.captures());
             bs.addAll(i.breakpoints());
         }
-        return cs.isEmpty() && bs.isEmpty() ? Frame.IDLE : new ActiveFrame(module, cs, bs);
+        if (first == null) {
+            return Frame.IDLE;
+        }
+        return cs == null ? new ActiveFrame(module, first.captures(), first.breakpoints()) : new ActiveFrame(module, cs, bs);
+    }
+
+    /** How many probes are registered as started on the calling thread (what {@link #enter} walks). */
+    static int registeredOnThisThread() {
+        return STARTED.get().size();
     }
 
     private synchronized Interest interestIn(Probed module) {

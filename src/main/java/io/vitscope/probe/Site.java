@@ -1,5 +1,6 @@
 package io.vitscope.probe;
 
+import io.vitscope.InvalidArgumentException;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -98,6 +99,9 @@ public final class Site {
      * @throws IllegalArgumentException listing the valid sites when nothing matches
      */
     public static Site find(Class<?> owner, String nameOrSource) {
+        if (nameOrSource == null) {
+            throw new IllegalArgumentException("No site given (null). Valid sites: " + describe(of(owner)));
+        }
         String wanted = normalize(nameOrSource);
         List<Site> sites = of(owner);
         for (Site s : sites) {
@@ -110,7 +114,7 @@ public final class Site {
                 return s;
             }
         }
-        throw new IllegalArgumentException("No site '" + nameOrSource + "' in " + owner.getSimpleName()
+        throw new InvalidArgumentException("No site '" + nameOrSource + "' in " + owner.getSimpleName()
                 + ". Valid sites: " + describe(sites));
     }
 

@@ -1,5 +1,6 @@
 package io.vitscope.probe;
 
+import io.vitscope.InvalidArgumentException;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.IdentityHashMap;
@@ -54,15 +55,24 @@ final class Target {
         }
     }
 
+    /** How the root module is named in paths and listings: its own path is empty. */
+    static final String ROOT = "(root)";
+
     static Target module(Probed root, Probed module) {
+        if (module == null) {
+            throw new IllegalArgumentException("No module given (null)");
+        }
         if (root != null && walk(root).stream().noneMatch(m -> m == module)) {
-            throw new IllegalArgumentException("Module '" + module.path() + "' (" + module.getClass().getSimpleName()
+            throw new InvalidArgumentException("Module '" + module.path() + "' (" + module.getClass().getSimpleName()
                     + ") does not belong to the model this probe is on");
         }
         return of("'" + module.path() + "'", List.of(module));
     }
 
     static Target type(Probed root, Class<?> type) {
+        if (type == null) {
+            throw new IllegalArgumentException("No module class given (null)");
+        }
         if (root == null) {
             return new Target("every " + type.getSimpleName(), null, Set.of(type));
         }
@@ -70,10 +80,15 @@ final class Target {
         if (matched.isEmpty()) {
             Set<String> names = new LinkedHashSet<>();
             walk(root).forEach(m -> names.add(m.getClass().getSimpleName()));
-            throw new IllegalArgumentException("No module of class " + type.getSimpleName() + " in this model. Classes: "
+            throw new InvalidArgumentException("No module of class " + type.getSimpleName() + " in this model. Classes: "
                     + String.join(", ", names));
         }
         return of("every " + type.getSimpleName(), matched);
+    }
+
+    /** Whether a target string is a pattern (it has {@code *} or {@code [...]}) rather than one module's path. */
+    static boolean isPattern(String pathOrPattern) {
+        return pathOrPattern.contains("*") || pathOrPattern.contains("[");
     }
 
     /**
@@ -85,9 +100,14 @@ final class Target {
         if (root == null) {
             throw new IllegalArgumentException("A path target needs a probe on a model: use Probe.on(model)");
         }
-        String p = pathOrPattern.trim();
         List<Probed> all = walk(root);
-        boolean isPattern = p.contains("*") || p.contains("[");
+        if (pathOrPattern == null) {
+            throw new IllegalArgumentException("No module path given (null). Valid paths: " + catalogue(all));
+        }
+        String trimmed = pathOrPattern.trim();
+        // The catalogue lists the root under this name, so it must be accepted.
+        String p = trimmed.equals(ROOT) ? "" : trimmed;
+        boolean isPattern = isPattern(p);
         List<Probed> matched;
         if (isPattern) {
             Pattern regex = compile(p);
@@ -96,10 +116,10 @@ final class Target {
             matched = all.stream().filter(m -> m.path().equals(p)).toList();
         }
         if (matched.isEmpty()) {
-            throw new IllegalArgumentException((isPattern ? "Pattern '" : "No module at path '") + p
+            throw new InvalidArgumentException((isPattern ? "Pattern '" : "No module at path '") + p
                     + (isPattern ? "' matches no module" : "'") + ". Valid paths: " + catalogue(all));
         }
-        return of(isPattern ? "pattern '" + p + "'" : "'" + p + "'", matched);
+        return of(isPattern ? "pattern '" + p + "'" : "'" + (p.isEmpty() ? ROOT : p) + "'", matched);
     }
 
     private static Target of(String description, List<Probed> matched) {
@@ -130,7 +150,7 @@ final class Target {
             } else if (ch == '[') {
                 Matcher m = RANGE.matcher(pattern);
                 if (!m.find(i) || m.start() != i) {
-                    throw new IllegalArgumentException("Bad pattern '" + pattern + "' at position " + i
+                    throw new InvalidArgumentException("Bad pattern '" + pattern + "' at position " + i
                             + ": use [a-b] for a range of numbers or [a,b,c] for a set");
                 }
                 List<String> alternatives = new ArrayList<>();
@@ -138,7 +158,7 @@ final class Target {
                     int lo = Integer.parseInt(m.group(1));
                     int hi = Integer.parseInt(m.group(2));
                     if (hi < lo || hi - lo > 10_000) {
-                        throw new IllegalArgumentException("Bad range [" + lo + "-" + hi + "] in pattern '" + pattern + "'");
+                        throw new InvalidArgumentException("Bad range [" + lo + "-" + hi + "] in pattern '" + pattern + "'");
                     }
                     for (int k = lo; k <= hi; k++) {
                         alternatives.add(Integer.toString(k));
@@ -162,7 +182,7 @@ final class Target {
     static String catalogue(List<Probed> modules) {
         Map<String, TreeMap<Integer, Boolean>> folded = new java.util.LinkedHashMap<>();
         for (Probed m : modules) {
-            String path = m.path().isEmpty() ? "(root)" : m.path();
+            String path = m.path().isEmpty() ? ROOT : m.path();
             Matcher num = Pattern.compile("(^|\\.)(\\d+)(\\.|$)").matcher(path);
             if (num.find()) {
                 String key = path.substring(0, num.start(2)) + "N" + path.substring(num.end(2));

@@ -1,6 +1,7 @@
 package io.vitscope.train;
 
-import io.vitscope.model.DataConfig;
+import io.vitscope.InvalidArgumentException;
+import io.vitscope.image.DataConfig;
 import java.util.Random;
 
 /**
@@ -22,7 +23,7 @@ public final class Batches {
 
         public Augment {
             if (pad < 0 || pad > 8) {
-                throw new IllegalArgumentException("crop padding must be 0–8 pixels, got " + pad);
+                throw new InvalidArgumentException("pad", "crop padding must be 0–8 pixels, got " + pad);
             }
         }
 

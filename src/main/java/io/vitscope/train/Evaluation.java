@@ -3,7 +3,7 @@ package io.vitscope.train;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import io.vitscope.model.DataConfig;
+import io.vitscope.image.DataConfig;
 import io.vitscope.model.VisionTransformer;
 import java.nio.FloatBuffer;
 import java.util.function.IntConsumer;

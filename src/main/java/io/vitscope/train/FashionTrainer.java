@@ -13,7 +13,7 @@ import ai.djl.training.Trainer;
 import ai.djl.training.loss.Loss;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
-import io.vitscope.model.DataConfig;
+import io.vitscope.image.DataConfig;
 import io.vitscope.model.VisionTransformer;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
@@ -37,7 +37,7 @@ public final class FashionTrainer {
 
         default void epochEnded(EpochStats stats) {}
 
-        /** A step whose loss or gradient was not finite was skipped (its update not applied). */
+        /** A step whose loss or gradient was not finite was skipped (its update not applied); {@code loss} may be finite. */
         default void stepSkipped(int epoch, int step, float loss) {}
 
         Listener NONE = new Listener() {};
@@ -46,14 +46,16 @@ public final class FashionTrainer {
     /**
      * One epoch's figures.
      *
-     * @param trainLoss mean cross-entropy over the epoch's (augmented) training batches, in nats
+     * @param trainLoss mean training loss over the epoch's (augmented) training batches, in nats: the cross-entropy,
+     *     against the smoothed target when label smoothing is on (so it cannot reach 0)
      * @param trainTop1 fraction of those batches' images classified right while training
      * @param testTop1 top-1 on the test split after the epoch, or NaN when no test split was given
      * @param lr learning rate at the epoch's last step
      * @param seconds wall time of the epoch's training steps (evaluation excluded)
+     * @param skippedSteps steps whose loss or gradient was not finite, so their update was not applied
      */
     public record EpochStats(int epoch, int epochs, double trainLoss, double trainTop1, double testTop1, double lr,
-                             double seconds) {}
+                             double seconds, int skippedSteps) {}
 
     /** The run's figures: one entry per epoch, the training wall time, and the final test evaluation (or null). */
     public record Result(List<EpochStats> epochs, double trainSeconds, Evaluation.Result test) {}
@@ -133,6 +135,7 @@ public final class FashionTrainer {
                 shuffle(order, rng);
                 long e0 = System.nanoTime();
                 double lossSum = 0;
+                int epochSkipped = 0;
                 long counted = 0;
                 long correct = 0;
                 for (int s = 0; s < steps; s++) {
@@ -142,6 +145,7 @@ public final class FashionTrainer {
                     batches.fill(x, data.images(), order, from, to, options.augment(), rng);
                     Batches.fillLabels(y, data.labels(), order, from, to);
                     float loss;
+                    boolean applied;
                     // Every array of the step lives in this scope; autograd keeps what backward needs in libtorch.
                     try (NDManager scope = trainer.getManager().newSubManager()) {
                         NDArray images = scope.create(FloatBuffer.wrap(x, 0, b * hw),
@@ -149,7 +153,9 @@ public final class FashionTrainer {
                         NDArray labels = scope.create(java.util.Arrays.copyOf(y, b));                   // (B)
                         try (GradientCollector collector = trainer.newGradientCollector()) {
                             NDArray logits = trainer.forward(new NDList(images)).singletonOrThrow();  // (B, K)
-                            NDArray l = trainer.getLoss().evaluate(new NDList(labels), new NDList(logits));
+                            NDArray l = options.labelSmoothing() > 0
+                                    ? smoothedCrossEntropy(logits, labels, options.labelSmoothing())
+                                    : trainer.getLoss().evaluate(new NDList(labels), new NDList(logits));
                             collector.backward(l);
                             loss = l.getFloat();
                             correct += logits.argMax(1).eq(labels).countNonzero().getLong();
@@ -161,19 +167,23 @@ public final class FashionTrainer {
                             grads.add(g);
                         }
                         double norm = Float.isFinite(loss) ? gradientNorm(grads) : Double.NaN;
-                        if (Double.isFinite(norm)) {
+                        applied = Double.isFinite(norm);
+                        if (applied) {
                             clip(grads, norm);
                             trainer.step();
                         } else {
                             zero(grads);  // skip the update: a non-finite gradient would poison every weight
                         }
                     }
-                    if (!Float.isFinite(loss)) {
+                    // A finite loss with a non-finite gradient is skipped too, and counted and reported like the
+                    // rest: left silent, it hid that the backward read freed memory (see Attention#scaleOf).
+                    if (!applied) {
                         skipped++;
+                        epochSkipped++;
                         if (skipped > MAX_SKIPPED) {
                             throw new IllegalStateException("Training diverged: " + skipped + " steps had a non-finite"
                                     + " loss or gradient, the last at epoch " + epoch + " step " + (s + 1)
-                                    + ": lower the learning rate (--lr) or raise the warm-up");
+                                    + ": lower the learning rate or raise the warm-up");
                         }
                         listener.stepSkipped(epoch, s + 1, loss);
                         step++;
@@ -192,7 +202,7 @@ public final class FashionTrainer {
                     testTop1 = lastTest.top1();
                 }
                 EpochStats stats = new EpochStats(epoch, options.epochs(), lossSum / counted, (double) correct / counted,
-                        testTop1, schedule.getNewValue(step), seconds);
+                        testTop1, schedule.getNewValue(step), seconds, epochSkipped);
                 history.add(stats);
                 listener.epochEnded(stats);
             }
@@ -200,6 +210,24 @@ public final class FashionTrainer {
             model.close();
         }
         return new Result(history, trainSeconds, lastTest);
+    }
+
+    /**
+     * timm's {@code LabelSmoothingCrossEntropy}, {@code (1 - ε) · NLL + ε · mean over classes of -log p}, averaged
+     * over the batch, written as the cross-entropy with the smoothed target {@code (1 - ε) · onehot + ε / K}, with the
+     * log-probabilities from a log-softmax (never a log of a softmax, which underflows).
+     *
+     * <p>The scalars only touch the target, which needs no gradient: DJL's {@code mul(Number)} on a tensor in the
+     * autograd graph would leave the backward a scalar in memory the JVM may free first (see {@code Attention}).
+     *
+     * @param logits (B, K)
+     * @param labels (B) int64 class indices
+     */
+    static NDArray smoothedCrossEntropy(NDArray logits, NDArray labels, double eps) {
+        int k = (int) logits.getShape().get(1);
+        NDArray target = labels.oneHot(k).muli((float) (1 - eps)).addi((float) (eps / k)); // (B, K), no gradient
+        NDArray logp = logits.logSoftmax(1);                                               // (B, K)
+        return logp.mul(target).sum(new int[] {1}).neg().mean();                           // ()
     }
 
     /** The global L2 norm of all gradients, as {@code torch.nn.utils.clip_grad_norm_} computes it. */

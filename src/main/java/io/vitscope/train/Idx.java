@@ -112,7 +112,7 @@ public final class Idx {
             return new Read(sizes, data);
         } catch (NoSuchFileException e) {
             throw new InvalidInputException(file, "not found. Install Fashion-MNIST (apt-get install"
-                    + " dataset-fashion-mnist) or pass the directory holding its files with --data DIR");
+                    + " dataset-fashion-mnist) or pass the directory holding its files");
         } catch (ZipException | EOFException e) {
             throw new InvalidInputException(file, "is not a valid gzip stream (" + e.getMessage()
                     + "): the file is corrupt or truncated; reinstall or re-download it", e);

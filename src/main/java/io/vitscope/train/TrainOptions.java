@@ -1,5 +1,7 @@
 package io.vitscope.train;
 
+import io.vitscope.InvalidArgumentException;
+
 /**
  * How {@link FashionTrainer} trains: AdamW (Loshchilov and Hutter 2019) with a linear warm-up to {@code lr} and a
  * cosine decay to {@code lr × finalLrFraction}, the recipe of DeiT and timm's {@code train.py} at a small scale.
@@ -13,12 +15,14 @@ package io.vitscope.train;
  * @param finalLrFraction the cosine schedule's last value as a fraction of {@code lr}
  * @param limit train on the first {@code limit} images only (0: all)
  * @param augment augmentation of the training images
+ * @param labelSmoothing ε of label smoothing (Szegedy et al. 2016; timm's {@code --smoothing}): the target puts
+ *     {@code 1 - ε + ε/K} on the true class and {@code ε/K} on each other class; 0 is plain cross-entropy
  */
 public record TrainOptions(int epochs, int batchSize, long seed, double lr, double weightDecay, double warmupEpochs,
-                           double finalLrFraction, int limit, Batches.Augment augment) {
+                           double finalLrFraction, int limit, Batches.Augment augment, double labelSmoothing) {
 
     public static final TrainOptions DEFAULTS =
-            new TrainOptions(12, 128, 0, 1e-3, 0.05, 1.0, 0.01, 0, new Batches.Augment(true, 0));
+            new TrainOptions(12, 128, 0, 1e-3, 0.05, 1.0, 0.01, 0, new Batches.Augment(true, 0), 0.1);
 
     public TrainOptions {
         check(epochs > 0, "epochs must be positive, got " + epochs);
@@ -29,16 +33,23 @@ public record TrainOptions(int epochs, int batchSize, long seed, double lr, doub
         check(finalLrFraction >= 0 && finalLrFraction <= 1, "final lr fraction must be in [0, 1], got " + finalLrFraction);
         check(limit >= 0, "limit must be ≥ 0, got " + limit);
         check(augment != null, "augment is required (Augment.NONE for none)");
+        check(labelSmoothing >= 0 && labelSmoothing < 1, "label smoothing must be in [0, 1), got " + labelSmoothing);
+    }
+
+    /** Without label smoothing. */
+    public TrainOptions(int epochs, int batchSize, long seed, double lr, double weightDecay, double warmupEpochs,
+                        double finalLrFraction, int limit, Batches.Augment augment) {
+        this(epochs, batchSize, seed, lr, weightDecay, warmupEpochs, finalLrFraction, limit, augment, 0.0);
     }
 
     public TrainOptions withEpochs(int n) {
         return new TrainOptions(n, batchSize, seed, lr, weightDecay, Math.min(warmupEpochs, n), finalLrFraction, limit,
-                augment);
+                augment, labelSmoothing);
     }
 
     private static void check(boolean ok, String message) {
         if (!ok) {
-            throw new IllegalArgumentException("Invalid training options: " + message);
+            throw new InvalidArgumentException("Invalid training options: " + message);
         }
     }
 }

@@ -533,6 +533,11 @@ public final class Safetensors implements AutoCloseable {
         }
 
         @Override
+        public DType dtype() {
+            return info.dtype();
+        }
+
+        @Override
         public void readInto(ByteBuffer dst) {
             readFloat32Into(info, dst);
         }

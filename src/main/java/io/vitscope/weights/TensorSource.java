@@ -27,6 +27,14 @@ public interface TensorSource {
     Path file();
 
     /**
+     * The element type it is stored as; its data is always handed out as float32. A loader of weights refuses
+     * integer and BOOL tensors by this, before their values (which convert to float32 without complaint) do harm.
+     */
+    default DType dtype() {
+        return DType.F32;
+    }
+
+    /**
      * Writes the tensor as {@code size() * 4} bytes of little-endian float32 at {@code dst}'s position and advances
      * it. {@code dst} needs that much room.
      */
@@ -99,11 +107,17 @@ public interface TensorSource {
      */
     static TensorSource derived(String name, long[] shape, Path file, String description,
                                 java.util.function.Consumer<ByteBuffer> reader) {
-        return new Derived(name, shape.clone(), file, description, reader);
+        return derived(name, shape, file, DType.F32, description, reader);
+    }
+
+    /** A derived source of data stored as {@code dtype} (a renamed or stacked tensor keeps its source's type). */
+    static TensorSource derived(String name, long[] shape, Path file, DType dtype, String description,
+                                java.util.function.Consumer<ByteBuffer> reader) {
+        return new Derived(name, shape.clone(), file, dtype, description, reader);
     }
 
     /** See {@link #derived}. */
-    record Derived(String name, long[] shape, Path file, String description,
+    record Derived(String name, long[] shape, Path file, DType dtype, String description,
                    java.util.function.Consumer<ByteBuffer> reader) implements TensorSource {
         @Override
         public long[] shape() {

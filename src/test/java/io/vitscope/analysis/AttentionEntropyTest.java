@@ -40,7 +40,7 @@ class AttentionEntropyTest {
             NDArray batch = m.create(flatten(img0, img1), new Shape(2, 2, 5, 5)); // (B, N, T, T)
             assertEquals((AttentionEntropy.mean(img0) + AttentionEntropy.mean(img1)) / 2,
                     AttentionEntropy.mean(batch), 1e-9); // same double sums in another order
-            float[][][] back = Attention.perImage(batch, 1); // (N, T, T)
+            float[][][] back = AttentionMaps.perImage(batch, 1); // (N, T, T)
             for (int h = 0; h < 2; h++) {
                 for (int i = 0; i < 5; i++) {
                     assertArrayEquals(img1[h][i], back[h][i], 0f);
@@ -51,7 +51,7 @@ class AttentionEntropyTest {
             assertArrayEquals(AttentionRollout.rollout(List.<float[][][]>of(img0, img1), AttentionRollout.Fusion.MEAN, 0.2),
                     AttentionRollout.rolloutOf(List.of(one, batch.get(1).expandDims(0)),
                             AttentionRollout.Fusion.MEAN, 0.2), 0f);
-            assertThrows(IllegalArgumentException.class, () -> Attention.of(batch)); // two images: ambiguous
+            assertThrows(IllegalArgumentException.class, () -> AttentionMaps.of(batch)); // two images: ambiguous
         }
     }
 

@@ -339,8 +339,8 @@ class CliErrorTest {
     @Test
     void presetWithoutCachedWeightsSaysHowToFetchThem() throws IOException {
         Path home = Files.createDirectory(tmp.resolve("empty-home"));
-        String old = System.getProperty(ModelCache.HOME_PROPERTY);
-        System.setProperty(ModelCache.HOME_PROPERTY, home.toString());
+        String old = System.getProperty(ModelCache.PROPERTY);
+        System.setProperty(ModelCache.PROPERTY, home.toString());
         try {
             String line = Cli.run("predict", "--model", "vit_base_patch16_224", GOOD.toString())
                     .failsWithOneLine(Main.BAD_INPUT);
@@ -349,9 +349,9 @@ class CliErrorTest {
                     "(or pass --weights FILE)");
         } finally {
             if (old == null) {
-                System.clearProperty(ModelCache.HOME_PROPERTY);
+                System.clearProperty(ModelCache.PROPERTY);
             } else {
-                System.setProperty(ModelCache.HOME_PROPERTY, old);
+                System.setProperty(ModelCache.PROPERTY, old);
             }
         }
     }

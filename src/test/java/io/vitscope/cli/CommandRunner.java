@@ -24,7 +24,7 @@ final class CommandRunner {
         cl.setErr(new PrintWriter(err, true));
         cl.setExecutionExceptionHandler((e, c, parseResult) -> {
             thrown = e;
-            c.getErr().println("vitscope: " + String.valueOf(e.getMessage()).replace('\n', ' '));
+            c.getErr().println("vitscope: " + Main.message(e, c).replace('\n', ' '));
             return Main.exitCode(e);
         });
         cl.setParameterExceptionHandler((e, a) -> {

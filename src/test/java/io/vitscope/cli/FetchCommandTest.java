@@ -27,7 +27,7 @@ import picocli.CommandLine;
 class FetchCommandTest {
 
     static final String REPO_PATH = "/timm/vit_tiny_patch16_224.augreg_in21k_ft_in1k/resolve/main/";
-    static final byte[] WEIGHTS = FakeHub.bytes(200_000, 1);
+    static final byte[] WEIGHTS = FakeHub.safetensors(200_000, 1);
     static final byte[] CONFIG = "{}".getBytes(StandardCharsets.UTF_8);
 
     @TempDir
@@ -45,7 +45,7 @@ class FetchCommandTest {
         hub = new FakeHub();
         hub.serve(REPO_PATH + "config.json", CONFIG);
         hub.serve(REPO_PATH + "model.safetensors", WEIGHTS).etag(Sha256.of(WEIGHTS));
-        env.put("VITSCOPE_HOME", home.toString());
+        env.put("VITSCOPE_CACHE", home.toString());
         env.put("HF_ENDPOINT", hub.endpoint().toString());
     }
 
@@ -88,7 +88,7 @@ class FetchCommandTest {
         Path other = home.resolve("elsewhere");
         env.put("HF_ENDPOINT", "http://127.0.0.1:" + FakeHub.closedPort());
 
-        assertEquals(0, run(false, "--home", other.toString(), "--endpoint", hub.endpoint() + "/",
+        assertEquals(0, run(false, "--cache", other.toString(), "--endpoint", hub.endpoint() + "/",
                 "vit_tiny_patch16_224.augreg_in21k_ft_in1k"));
 
         assertTrue(Files.exists(other.resolve("models/vit_tiny_patch16_224.augreg_in21k_ft_in1k/model.safetensors")));
@@ -117,7 +117,7 @@ class FetchCommandTest {
 
     @Test
     void drawsAProgressBarOnATerminalOnStderr() {
-        byte[] large = FakeHub.bytes(1_500_000, 2);  // smaller files get no bar
+        byte[] large = FakeHub.safetensors(1_500_000, 2);  // smaller files get no bar
         hub.serve(REPO_PATH + "model.safetensors", large).etag(Sha256.of(large));
         assertEquals(0, run(true, "vit_tiny_patch16_224"));
         assertTrue(err.toString().contains("model.safetensors"), err.toString());

@@ -1,5 +1,8 @@
 package io.vitscope.experiment;
 
+import io.vitscope.predict.Classifier;
+import io.vitscope.predict.Input;
+import io.vitscope.predict.Prediction;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -7,9 +10,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.vitscope.Bound;
 import io.vitscope.Golden;
 import io.vitscope.experiment.ScalingExperiment.FactorResult;
-import io.vitscope.model.DataConfig;
-import io.vitscope.model.LoadedModel;
-import io.vitscope.model.Models;
+import io.vitscope.image.DataConfig;
+import io.vitscope.checkpoint.LoadedModel;
+import io.vitscope.checkpoint.Models;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -77,7 +80,8 @@ class ScalingExperimentTest {
 
     @Test
     void oneChannelModelsWorkAsFashionMnistWould() {
-        // tiny_gray: 28×28 grey input, 7×7 patches (4×4 grid), 2 blocks, 3 heads, like the embedded Fashion model.
+        // tiny_gray: 28×28 grey input, 7×7 patches (4×4 grid), 2 blocks, 3 heads: a grey 28×28 model like the embedded
+        // Fashion one (which has 4×4 patches, a 7×7 grid, since issue 12).
         DataConfig grey = new DataConfig(1, 28, 28, 1.0, DataConfig.Interpolation.BILINEAR,
                 DataConfig.CropMode.CENTER, new double[] {0.286}, new double[] {0.353});
         try (LoadedModel gray = new LoadedModel("tiny_gray", Golden.model("tiny_gray"), grey, Models.defaultLabels(10),

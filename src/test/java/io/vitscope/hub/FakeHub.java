@@ -40,6 +40,16 @@ public final class FakeHub implements AutoCloseable {
         String redirectTo;
         int status = 200;
         String errorCode;
+        /** Lies: send the body chunked (no Content-Length) or with this Content-Length; -1 = the truth. */
+        boolean chunked;
+        byte[] trailing = new byte[0];
+
+        /** Sends the body without a Content-Length, followed by {@code extra} bytes nobody announced. */
+        public Served chunkedWithExtra(byte[] extra) {
+            this.chunked = true;
+            this.trailing = extra;
+            return this;
+        }
 
         public Served etag(String etag) {
             this.etag = etag;
@@ -88,6 +98,27 @@ public final class FakeHub implements AutoCloseable {
         byte[] b = new byte[size];
         new Random(seed).nextBytes(b);
         return b;
+    }
+
+    /**
+     * A well-formed safetensors file of exactly {@code size} bytes (one U8 tensor of random bytes), so that a fetch
+     * that checks the format of what it caches accepts it.
+     */
+    public static byte[] safetensors(int size, long seed) {
+        for (int pad = 0; pad < 64; pad++) {
+            int data = size - 8 - 64 - pad;
+            String header = "{\"blob\":{\"dtype\":\"U8\",\"shape\":[" + data + "],\"data_offsets\":[0," + data + "]}}";
+            int headerLength = size - 8 - data;
+            if (header.length() <= headerLength) {
+                byte[] out = bytes(size, seed);
+                java.nio.ByteBuffer.wrap(out).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(headerLength);
+                byte[] h = (header + " ".repeat(headerLength - header.length()))
+                        .getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+                System.arraycopy(h, 0, out, 8, h.length);
+                return out;
+            }
+        }
+        throw new IllegalArgumentException("size too small: " + size);
     }
 
     /** A port on 127.0.0.1 that nothing listens on (bound, then released). */
@@ -145,6 +176,8 @@ public final class FakeHub implements AutoCloseable {
             }
             if (s.linkedEtag != null) {
                 ex.getResponseHeaders().add("X-Linked-Etag", "\"" + s.linkedEtag + "\"");
+            }
+            if (s.linkedSize >= 0) {
                 ex.getResponseHeaders().add("X-Linked-Size", Long.toString(s.linkedSize));
             }
             if (s.redirectTo != null) {
@@ -172,7 +205,7 @@ public final class FakeHub implements AutoCloseable {
                 ex.getResponseHeaders().add("Content-Range", "bytes " + start + "-" + (length - 1) + "/" + length);
                 ex.sendResponseHeaders(206, length - start);
             } else {
-                ex.sendResponseHeaders(200, length);
+                ex.sendResponseHeaders(200, s.chunked ? 0 : length);
             }
             OutputStream body = ex.getResponseBody();
             if (s.cuts > 0 && s.cutAt > start) {
@@ -183,6 +216,7 @@ public final class FakeHub implements AutoCloseable {
                 throw new IOException("FakeHub: connection cut at byte " + s.cutAt);
             }
             body.write(s.body, (int) start, (int) (length - start));
+            body.write(s.trailing);
         }
     }
 

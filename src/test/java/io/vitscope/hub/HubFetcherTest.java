@@ -33,7 +33,7 @@ class HubFetcherTest {
     static final String WEIGHTS_PATH = REPO_PATH + "model.safetensors";
     static final String CONFIG_PATH = REPO_PATH + "config.json";
     /** Large enough to span several 64 KiB reads, so that a cut lands mid-body. */
-    static final byte[] WEIGHTS = FakeHub.bytes(300_000, 42);
+    static final byte[] WEIGHTS = FakeHub.safetensors(300_000, 42);
     static final byte[] CONFIG = "{\"architecture\": \"vit_base_patch16_224\"}".getBytes(StandardCharsets.UTF_8);
     static final String WEIGHTS_SHA = Sha256.of(WEIGHTS);
     /** What the hub sends as ETag of a small (non-LFS) file: its git blob SHA-1, which is no SHA-256. */
@@ -419,13 +419,121 @@ class HubFetcherTest {
 
     @Test
     void homeComesFromVitscopeHome() {
-        assertEquals(Path.of("/data/vs"), ModelCache.defaultHome(Map.of("VITSCOPE_HOME", "/data/vs")));
-        assertEquals(Path.of(System.getProperty("user.home"), ".cache", "vitscope"), ModelCache.defaultHome(Map.of()));
+        assertEquals(Path.of("/data/vs"), ModelCache.defaultRoot(Map.of("VITSCOPE_CACHE", "/data/vs")));
+        assertEquals(Path.of(System.getProperty("user.home"), ".cache", "vitscope"), ModelCache.defaultRoot(Map.of()));
     }
 
     private static List<String> listDir(Path dir) throws IOException {
         try (var files = Files.list(dir)) {
             return files.map(p -> p.getFileName().toString()).sorted().toList();
         }
+    }
+
+    // --- a server that lies (issue 11, case 8) -------------------------------------------------------------------
+
+    static final byte[] HTML = ("<!DOCTYPE html>\n<html><head><title>Sign in to the network</title></head>"
+            + "<body>Accept the terms to continue</body></html>\n").getBytes(StandardCharsets.UTF_8);
+
+    Path configFile() {
+        return cache.dirOf(REF).resolve("config.json");
+    }
+
+    @Test
+    void anHtmlPageServedAsTheWeightsIsNotCached() {
+        hub.serve(WEIGHTS_PATH, HTML);   // 200, no checksum: a captive portal's answer
+
+        HubException e = assertThrows(HubException.class, () -> fetcher(1).fetch(REF, cache, null, false));
+
+        // Before: cached as model.safetensors, then "already cached", then a header error from predict.
+        assertTrue(e.getMessage().contains("model.safetensors of timm/vit_base_patch16_224.orig_in21k_ft_in1k from "
+                + "http://127.0.0.1") && e.getMessage().contains("is not a safetensors file")
+                && e.getMessage().contains("it is an HTML page") && e.getMessage().contains("Nothing was cached"),
+                e.getMessage());
+        assertFalse(Files.exists(weightsFile()));
+        assertFalse(Files.exists(partFile()));
+        assertFalse(Files.exists(configFile()), "the config fetched before it was removed again");
+    }
+
+    @Test
+    void anHtmlPageServedAsTheConfigIsNotCached() {
+        hub.serve(CONFIG_PATH, HTML);
+        hub.serve(WEIGHTS_PATH, WEIGHTS).etag(WEIGHTS_SHA);
+
+        HubException e = assertThrows(HubException.class, () -> fetcher(1).fetch(REF, cache, null, false));
+
+        assertTrue(e.getMessage().contains("config.json of") && e.getMessage().contains("is not a JSON object")
+                && e.getMessage().contains("HTML page"), e.getMessage());
+        assertFalse(Files.exists(configFile()));
+        assertTrue(hub.requestsFor(WEIGHTS_PATH).isEmpty(), "it stopped before the long transfer");
+    }
+
+    @Test
+    void aBodyLongerThanAnnouncedIsNotCached() {
+        // The hub announces the size; the body (chunked, so no Content-Length limits it) goes on beyond it.
+        hub.serve(WEIGHTS_PATH, WEIGHTS).chunkedWithExtra(FakeHub.bytes(5_000, 3)).linkedSize = WEIGHTS.length;
+
+        HubException e = assertThrows(HubException.class, () -> fetcher(1).fetch(REF, cache, null, false));
+
+        // Before: the 305,000 bytes were cached whole, and the fetch exited 0.
+        assertTrue(e.getMessage().contains("sent more than the " + WEIGHTS.length + " bytes it announced"),
+                e.getMessage());
+        assertFalse(Files.exists(weightsFile()));
+        assertFalse(Files.exists(partFile()));
+    }
+
+    @Test
+    void aContentLengthThatContradictsTheAnnouncedSizeIsRefused() {
+        hub.serve(WEIGHTS_PATH, WEIGHTS).linkedSize = WEIGHTS.length - 100;
+
+        HubException e = assertThrows(HubException.class, () -> fetcher(1).fetch(REF, cache, null, false));
+
+        assertTrue(e.getMessage().contains("announced " + (WEIGHTS.length - 100) + " bytes but sends "
+                + WEIGHTS.length), e.getMessage());
+        assertFalse(Files.exists(weightsFile()));
+    }
+
+    @Test
+    void aPinnedChecksumMismatchLeavesNoConfigBehind() {
+        hub.serve(WEIGHTS_PATH, WEIGHTS);
+        String other = Sha256.of(new byte[] {9});
+
+        assertThrows(HubException.class, () -> fetcher(1).fetch(REF, cache, other, false));
+
+        // Before: config.json stayed in the cache without its weights.
+        assertFalse(Files.exists(configFile()));
+        assertFalse(Files.exists(cache.dirOf(REF)), "nor an empty folder");
+    }
+
+    @Test
+    void aCachedFileOfTheWrongFormatIsFetchedAgain() throws IOException {
+        Files.createDirectories(cache.dirOf(REF));
+        Files.write(weightsFile(), HTML);                  // left by a version that trusted any 200 body
+        hub.serve(WEIGHTS_PATH, WEIGHTS).etag(WEIGHTS_SHA);
+
+        FetchedModel fetched = fetcher(1).fetch(REF, cache, null, false);
+
+        assertEquals(Outcome.DOWNLOADED, fetched.files().get(1).outcome(), "not 'already cached'");
+        assertArrayEquals(WEIGHTS, Files.readAllBytes(weightsFile()));
+        assertTrue(notes.stream().anyMatch(n -> n.contains("the cached model.safetensors is not a safetensors file")),
+                notes.toString());
+    }
+
+    @Test
+    void aCachedModelThatFailsToLoadNamesTheFetchThatReplacesIt() throws IOException {
+        Path dir = Files.createDirectories(cache.dirOf(REF));
+        Files.writeString(dir.resolve("config.json"), """
+                {"architecture": "vit_golden_tiny", "num_classes": 10,
+                 "model_args": {"img_size": 32, "patch_size": 8, "embed_dim": 32, "depth": 3, "num_heads": 4,
+                                "mlp_ratio": 2.0}}
+                """);
+        byte[] weights = Files.readAllBytes(io.vitscope.Golden.file("tiny/timm.safetensors"));
+        Files.write(dir.resolve("model.safetensors"), Arrays.copyOf(weights, weights.length - 1000)); // truncated
+
+        io.vitscope.InvalidInputException e = assertThrows(io.vitscope.InvalidInputException.class,
+                () -> cache.load("vit_base_patch16_224"));
+
+        assertEquals(dir.resolve("model.safetensors"), e.file());
+        assertTrue(e.getMessage().contains("scripts/vitscope fetch --force vit_base_patch16_224.orig_in21k_ft_in1k"),
+                e.getMessage());
     }
 }

@@ -1,14 +1,15 @@
 package io.vitscope.image;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import io.vitscope.model.DataConfig;
-import io.vitscope.model.DataConfig.CropMode;
-import io.vitscope.model.DataConfig.Interpolation;
+import io.vitscope.image.DataConfig.CropMode;
+import io.vitscope.image.DataConfig.Interpolation;
 import java.awt.image.BufferedImage;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -28,6 +29,16 @@ class EvalTransformTest {
         assertArrayEquals(new int[] {248, 330}, square(224, 0.9).resizedSize(375, 500));
         // floor(224 / 0.875) = 256
         assertArrayEquals(new int[] {256, 256}, square(224, 0.875).resizedSize(10, 10));
+    }
+
+    @Test
+    void anExtremeAspectRatioIsRefusedBeforeTheResizeAllocates() {
+        // A 40,000x2 strip (80,000 pixels, well inside the reader's limit) resized to a shorter side of 248 would be
+        // 4,960,000x248 = 1.2 billion pixels (3.7 GB): before, the resize tried to allocate it.
+        var e = assertThrows(io.vitscope.InvalidInputException.class,
+                () -> square(224, 0.9).resize(Image8.blank(40_000, 2, 3)));
+        assertTrue(e.getMessage().contains("aspect ratio (20000:1) is too extreme"), e.getMessage());
+        assertArrayEquals(new int[] {248 * 300, 248}, square(224, 0.9).resizedSize(600, 2), "300:1 still fits");
     }
 
     @Test

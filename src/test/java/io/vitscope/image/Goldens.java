@@ -2,7 +2,6 @@ package io.vitscope.image;
 
 import com.google.gson.Gson;
 import com.google.gson.JsonObject;
-import io.vitscope.model.DataConfig;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;

@@ -418,7 +418,8 @@ class ImageHeaderTest {
 
     @Test
     void gifTruncationAndCorruptionMessages() {
-        assertEquals("truncated GIF: the file ends inside the screen descriptor", refused(new Bytes().ascii("GIF89a").u8(1, 0, 1, 0, 0, 0).get()));
+        assertEquals("truncated GIF: the file ends inside the screen descriptor",
+                refused(new Bytes().ascii("GIF89a").u8(1, 0, 1, 0, 0, 0).get()));
         assertEquals("truncated GIF: no image in the file", refused(gifScreen(4, 4, 0).get()));
         assertEquals("corrupt GIF: the file holds no image", refused(gifScreen(4, 4, 0).u8(0x3B).get()));
         assertEquals("corrupt GIF: unexpected block 0x99", refused(gifScreen(4, 4, 0).u8(0x99).get()));
@@ -488,8 +489,11 @@ class ImageHeaderTest {
                 refused(new Bytes().u8(0x93).ascii("NUMPY").u8(1, 0).get()));
         assertEquals("not a supported image: the file starts with bytes 00 01 02 03 04 05 06 07" + tail,
                 refused(new byte[] {0, 1, 2, 3, 4, 5, 6, 7, 8, 9}));
-        assertEquals("not a supported image: the file starts with bytes ab cd" + tail, refused(new byte[] {(byte) 0xAB, (byte) 0xCD}));
-        assertEquals("not a supported image: the file starts with bytes 47 49 46 37" + tail, refused("GIF7".getBytes(StandardCharsets.ISO_8859_1)));
-        assertEquals("not a supported image: the file starts with bytes ff d8" + tail, refused(new byte[] {(byte) 0xFF, (byte) 0xD8}));
+        assertEquals("not a supported image: the file starts with bytes ab cd" + tail,
+                refused(new byte[] {(byte) 0xAB, (byte) 0xCD}));
+        assertEquals("not a supported image: the file starts with bytes 47 49 46 37" + tail,
+                refused("GIF7".getBytes(StandardCharsets.ISO_8859_1)));
+        assertEquals("not a supported image: the file starts with bytes ff d8" + tail,
+                refused(new byte[] {(byte) 0xFF, (byte) 0xD8}));
     }
 }

@@ -1,5 +1,6 @@
 package io.vitscope.model;
 
+import io.vitscope.checkpoint.StateDicts;
 import static io.vitscope.Golden.npy;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -85,7 +86,8 @@ class ModelParityTest {
     @Test
     void wrongInputShapeIsAClearError() {
         try (VisionTransformer model = Golden.model("tiny"); NDManager m = NDManager.newBaseManager()) {
-            var e = assertThrows(IllegalArgumentException.class, () -> model.forward(m.zeros(new ai.djl.ndarray.types.Shape(1, 3, 224, 224))));
+            var e = assertThrows(IllegalArgumentException.class,
+                    () -> model.forward(m.zeros(new ai.djl.ndarray.types.Shape(1, 3, 224, 224))));
             assertTrue(e.getMessage().contains("(B, 3, 32, 32)"), e.getMessage());
         }
     }
@@ -97,7 +99,8 @@ class ModelParityTest {
         try (VisionTransformer model = new VisionTransformer(other); Safetensors st = Safetensors.open(file)) {
             var e = assertThrows(InvalidInputException.class, () -> StateDicts.load(model, st.sources(), file, "tiny_rect"));
             assertTrue(e.getMessage().contains("mis-shaped"), e.getMessage());
-            assertTrue(e.getMessage().contains("pos_embed is (1, 17, 32) in the file, the model needs (1, 16, 16)"), e.getMessage());
+            assertTrue(e.getMessage().contains("pos_embed is (1, 17, 32) in the file, the model needs (1, 16, 16)"),
+                    e.getMessage());
             assertTrue(e.getMessage().contains("unexpected"), e.getMessage()); // blocks.2.* exist only in tiny
             assertEquals(false, model.isInitialized(), "nothing may be loaded from a checkpoint that does not fit");
         }

@@ -170,7 +170,8 @@ final class NotebookRunner {
     private static String describe(Diag d, String source) {
         long at = d.getStartPosition();
         String near = at >= 0 && at < source.length()
-                ? " at `" + source.substring((int) at, (int) Math.min(source.length(), Math.max(at + 1, d.getEndPosition()))) + "`"
+                ? " at `" + source.substring((int) at,
+                        (int) Math.min(source.length(), Math.max(at + 1, d.getEndPosition()))) + "`"
                 : "";
         return "  " + d.getMessage(null) + near;
     }

@@ -277,7 +277,8 @@ class ProbeTest {
             Path g = dir.resolve("all.npz");
             all.save(g);
             Map<String, NpyArray> many = Npz.read(g);
-            assertTrue(many.containsKey("blocks.0.attn/attn") && many.containsKey("blocks.2.attn/return"), many.keySet().toString());
+            assertTrue(many.containsKey("blocks.0.attn/attn") && many.containsKey("blocks.2.attn/return"),
+                    many.keySet().toString());
         }
     }
 

@@ -11,6 +11,7 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import com.google.gson.JsonPrimitive;
 import io.vitscope.InvalidInputException;
+import io.vitscope.checkpoint.Inspection;
 import java.io.IOException;
 import java.math.BigInteger;
 import java.nio.ByteBuffer;
@@ -412,10 +413,13 @@ class CheckpointFuzzTest {
             Mutant m = mutate.apply(r);
             Files.write(input, m.bytes);
             try {
-                read.read(input, i % DJL_EVERY == 0);
-                tally.accepted++;
-            } catch (InvalidInputException e) {
-                tally.reject(e);
+                try {
+                    read.read(input, i % DJL_EVERY == 0);
+                    tally.accepted++;
+                } catch (InvalidInputException e) {
+                    tally.reject(e);
+                }
+                inspectCleanly(input);
             } catch (Throwable t) {
                 Path kept = Path.of("target", "fuzz-failures", what + "-" + seed);
                 Files.createDirectories(kept.getParent());
@@ -427,6 +431,15 @@ class CheckpointFuzzTest {
         System.out.print(tally.summary(what, System.nanoTime() - start));
         assertTrue(tally.accepted >= MIN_ACCEPTED_SHARE * ITERATIONS, what + ": only " + tally.accepted + " of "
                 + ITERATIONS + " mutated inputs were accepted (at least " + MIN_ACCEPTED_SHARE * 100 + "% expected)");
+    }
+
+    /** {@code vitscope inspect} on the same input: a report or a named error, nothing else (issue 18). */
+    private static void inspectCleanly(Path input) {
+        try {
+            Inspection.of(input).text();
+        } catch (InvalidInputException e) {
+            // a clear, named error: what the CLI prints with exit status 3
+        }
     }
 
     private interface ReadCheck {

@@ -67,7 +67,8 @@ class NpyHeaderTest {
     void prefixTruncation() {
         assertEquals("is 5 bytes long, too short for a .npy file", refused(Arrays.copyOf(MAGIC, 5)));
         assertEquals("is truncated inside its version field", refused(MAGIC));
-        assertEquals("is truncated inside its version field", refused(Arrays.copyOf(npy(dict("'<f4'", "False", "()"), new byte[4]), 7)));
+        assertEquals("is truncated inside its version field",
+                refused(Arrays.copyOf(npy(dict("'<f4'", "False", "()"), new byte[4]), 7)));
         assertEquals("is truncated inside its header length field",
                 refused(Arrays.copyOf(npy(dict("'<f4'", "False", "()"), new byte[4]), 9)));
         assertEquals("has .npy format version 4.0; readable versions are 1.0, 2.0 and 3.0",
@@ -166,7 +167,8 @@ class NpyHeaderTest {
         refusedWith(npy("{'descr': '<f4', 'fortran_order': Fal", new byte[0]), "unexpected word 'Fal'");
         refusedWith(npy("{'descr", new byte[0]), "unterminated string");
         refusedWith(npy("{'descr': '<f4' 'x': 1}", new byte[0]), "expected ',' or '}' at offset 16");
-        refusedWith(npy("{'descr': '<f4', 'fortran_order': False, 'shape': (3 4)}", new byte[0]), "expected ',' or ')' at offset");
+        refusedWith(npy("{'descr': '<f4', 'fortran_order': False, 'shape': (3 4)}", new byte[0]),
+                "expected ',' or ')' at offset");
     }
 
     @Test

@@ -1,0 +1,264 @@
+package io.vitscope.bench;
+
+import com.google.gson.GsonBuilder;
+import io.vitscope.InvalidArgumentException;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import io.vitscope.checkpoint.LoadedModel;
+import io.vitscope.engine.Engines;
+import io.vitscope.engine.MklFastPath;
+import io.vitscope.experiment.LogitScaling;
+import io.vitscope.model.VisionTransformer;
+import io.vitscope.probe.CallCapture;
+import io.vitscope.probe.Probe;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * How fast a model runs on this machine, and what the probe costs (issue #3): the machine's large-matmul rate measured
+ * in the same process, then per batch size the forward's latency and, interleaved with it, the same forward under three
+ * probe set-ups. Every time is wall time per image.
+ *
+ * <p>The probe variants run in rounds, one forward of each per round and the order rotated from round to round, so
+ * that a drift in the machine's speed (other processes, thermal state) spreads over all of them instead of showing up
+ * as one variant's overhead; overheads are the median over rounds of each round's ratio to its own unprobed forward.
+ */
+public final class Bench {
+
+    /** ViT-B/16's MLP product at batch 8: (8·197 tokens × 768) · (768 × 3072). */
+    public static final int[] MATMUL_SHAPE = {1576, 768, 3072};
+
+    /** What a run measures. */
+    public record Options(List<Integer> batches, int warmup, int iterations, boolean probes, int matmulIterations) {
+        public Options {
+            batches = List.copyOf(batches);
+            if (batches.isEmpty() || batches.stream().anyMatch(b -> b < 1)) {
+                throw new InvalidArgumentException("batches", "Batch sizes must be at least 1, got " + batches);
+            }
+            if (warmup < 0) {
+                throw new InvalidArgumentException("warmup", "warmup must be 0 or more, got " + warmup);
+            }
+            if (iterations < 1) {
+                throw new InvalidArgumentException("iterations", "iterations must be at least 1, got " + iterations);
+            }
+            if (matmulIterations < 1) {
+                throw new InvalidArgumentException("matmulIterations", "The matmul needs at least 1 iteration, got "
+                        + matmulIterations);
+            }
+        }
+    }
+
+    /** A distribution of times, all in ms per image (or per product for the matmul). */
+    public record Stats(double median, double min, double p25, double p75, double max, int n) {
+        static Stats of(double[] xs) {
+            double[] s = xs.clone();
+            Arrays.sort(s);
+            return new Stats(quantile(s, 0.5), s[0], quantile(s, 0.25), quantile(s, 0.75), s[s.length - 1], s.length);
+        }
+
+        /** (max − min) / median, in percent: how much the iterations disagreed. */
+        public double spreadPercent() {
+            return 100 * (max - min) / median;
+        }
+    }
+
+    /** The large SGEMM's rate: median over iterations, and the best one. */
+    public record Matmul(int m, int k, int n, Stats ms, double gflops, double bestGflops) {}
+
+    /** One probe set-up's time and its overhead against the unprobed forward of the same rounds. */
+    public record ProbeCost(String variant, String description, Stats msPerImage, double overheadPercent,
+                            double overheadP25, double overheadP75) {}
+
+    /** Everything measured at one batch size. */
+    public record BatchResult(int batch, Stats msPerImage, double gflops, double efficiencyMeasured,
+                              double efficiencyEstimatedPeak, List<ProbeCost> probes) {}
+
+    /** A whole run. */
+    public record Report(String model, String weights, double gflopPerImage, String cpu, int threads,
+                         String mkl, double loadBefore, double loadAfter, Matmul matmul, PeakEstimate peak,
+                         int warmup, int iterations, List<BatchResult> batches) {
+
+        /** The whole report as pretty-printed JSON (NaN where a figure could not be measured). */
+        public String toJson() {
+            return new GsonBuilder().setPrettyPrinting().serializeSpecialFloatingPointValues().create().toJson(this);
+        }
+    }
+
+    /** Probe targets from issue #3: disabled ≤ 1 % overhead, capture-all ≤ 3 %. */
+    public enum Variant {
+        NONE("no probe"),
+        DISABLED("started probe, x3 breakpoint on every Attention disabled"),
+        CAPTURE_ALL("captureCalls(\"blocks.*.attn\"): every local of all attention calls, cleared each iteration"),
+        BREAKPOINT_X3("x3 breakpoint before the softmax of every Attention (LogitScaling)");
+
+        final String description;
+
+        Variant(String description) {
+            this.description = description;
+        }
+
+        public String label() {
+            return name().toLowerCase().replace('_', '-');
+        }
+    }
+
+    private final LoadedModel loaded;
+    private final Options options;
+
+    public Bench(LoadedModel loaded, Options options) {
+        this.loaded = loaded;
+        this.options = options;
+    }
+
+    /** Runs every measurement; {@code progress} gets a line as each part starts. */
+    public Report run(java.util.function.Consumer<String> progress) {
+        double loadBefore = loadAverage();
+        progress.accept("matmul " + MATMUL_SHAPE[0] + "x" + MATMUL_SHAPE[1] + "x" + MATMUL_SHAPE[2]);
+        Matmul mm = matmul(MATMUL_SHAPE[0], MATMUL_SHAPE[1], MATMUL_SHAPE[2], 3, options.matmulIterations());
+        double gflop = loaded.config().flopsPerImage() / 1e9;
+        PeakEstimate peak = PeakEstimate.ofThisMachine();
+        List<BatchResult> results = new ArrayList<>();
+        for (int batch : options.batches()) {
+            progress.accept("batch " + batch);
+            Stats[] stats = new Stats[Variant.values().length];
+            double[][] overheads = new double[Variant.values().length][];
+            measure(batch, stats, overheads);
+            Stats plain = stats[Variant.NONE.ordinal()];
+            double rate = gflop / (plain.median() / 1e3);
+            List<ProbeCost> costs = new ArrayList<>();
+            if (options.probes()) {
+                for (Variant v : Variant.values()) {
+                    if (v != Variant.NONE) {
+                        Stats o = Stats.of(overheads[v.ordinal()]);
+                        costs.add(new ProbeCost(v.label(), v.description, stats[v.ordinal()], o.median(), o.p25(),
+                                o.p75()));
+                    }
+                }
+            }
+            results.add(new BatchResult(batch, plain, rate, rate / mm.gflops(), rate / peak.gflops(), costs));
+        }
+        return new Report(loaded.name(), loaded.source(), gflop, cpuModel(), Engines.threads(),
+                MklFastPath.status(), loadBefore, loadAverage(), mm, peak, options.warmup(),
+                options.iterations(), results);
+    }
+
+    /**
+     * The rate of one large float32 product through DJL (torch.matmul, i.e. MKL's SGEMM in libtorch): the ceiling
+     * the forward, which spends ~95 % of its FLOPs in such products, can approach.
+     */
+    public static Matmul matmul(int m, int k, int n, int warmup, int iterations) {
+        try (NDManager manager = NDManager.newBaseManager()) {
+            NDArray a = manager.randomNormal(new Shape(m, k));
+            NDArray b = manager.randomNormal(new Shape(k, n));
+            for (int i = 0; i < warmup; i++) {
+                a.matMul(b).close();
+            }
+            double[] ms = new double[iterations];
+            for (int i = 0; i < iterations; i++) {
+                long t0 = System.nanoTime();
+                NDArray c = a.matMul(b);
+                c.close(); // the product runs synchronously on CPU: closing after it only frees
+                ms[i] = (System.nanoTime() - t0) / 1e6;
+            }
+            Stats s = Stats.of(ms);
+            double gflop = 2.0 * m * k * n / 1e9;
+            return new Matmul(m, k, n, s, gflop / (s.median() / 1e3), gflop / (s.min() / 1e3));
+        }
+    }
+
+    private void measure(int batch, Stats[] stats, double[][] overheads) {
+        VisionTransformer model = loaded.model();
+        List<Variant> variants = options.probes() ? List.of(Variant.values()) : List.of(Variant.NONE);
+        int rounds = options.iterations();
+        double[][] ms = new double[Variant.values().length][rounds];
+        try (NDManager manager = NDManager.newBaseManager();
+             Probe disabled = Probe.on(model);
+             Probe capture = Probe.on(model);
+             Probe x3 = Probe.on(model)) {
+            LogitScaling.install(disabled, 3).disable();
+            CallCapture calls = capture.captureCalls("blocks.*.attn");
+            LogitScaling.install(x3, 3);
+            disabled.stop();
+            capture.stop();
+            x3.stop();
+            manager.getEngine().setRandomSeed(0);
+            var c = loaded.config();
+            NDArray images = manager.randomNormal(new Shape(batch, c.inChans(), c.imgHeight(), c.imgWidth())); // (B, C, H, W)
+            for (int round = -options.warmup(); round < rounds; round++) {
+                for (int j = 0; j < variants.size(); j++) {
+                    // Rotate the order each round so no variant always runs right after another (cache, allocator).
+                    Variant v = variants.get(Math.floorMod(j + round, variants.size()));
+                    Probe probe = switch (v) {
+                        case NONE -> null;
+                        case DISABLED -> disabled;
+                        case CAPTURE_ALL -> capture;
+                        case BREAKPOINT_X3 -> x3;
+                    };
+                    long t0 = System.nanoTime();
+                    if (probe != null) {
+                        probe.start();
+                    }
+                    model.forward(images).close();
+                    if (probe != null) {
+                        probe.stop();
+                    }
+                    if (v == Variant.CAPTURE_ALL) {
+                        if (calls.all().size() != model.config().depth()) {
+                            throw new IllegalStateException("The capture saw " + calls.all().size()
+                                    + " attention calls, expected " + model.config().depth());
+                        }
+                        calls.clear(); // freeing the captured tensors is part of capturing's cost
+                    }
+                    long t1 = System.nanoTime();
+                    if (round >= 0) {
+                        ms[v.ordinal()][round] = (t1 - t0) / 1e6 / batch;
+                    }
+                }
+            }
+        }
+        for (Variant v : variants) {
+            stats[v.ordinal()] = Stats.of(ms[v.ordinal()]);
+            if (v != Variant.NONE) {
+                double[] o = new double[rounds];
+                for (int r = 0; r < rounds; r++) {
+                    o[r] = 100 * (ms[v.ordinal()][r] / ms[Variant.NONE.ordinal()][r] - 1);
+                }
+                overheads[v.ordinal()] = o;
+            }
+        }
+    }
+
+    private static double quantile(double[] sorted, double q) {
+        double pos = q * (sorted.length - 1);
+        int lo = (int) Math.floor(pos);
+        int hi = Math.min(lo + 1, sorted.length - 1);
+        return sorted[lo] + (pos - lo) * (sorted[hi] - sorted[lo]);
+    }
+
+    /** The 1-minute load average, or -1 where the platform has none. */
+    public static double loadAverage() {
+        return ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+    }
+
+    /** The CPU's model name from /proc/cpuinfo, and how many processors the JVM sees. */
+    public static String cpuModel() {
+        String name = System.getProperty("os.arch");
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
+                if (line.startsWith("model name")) {
+                    name = line.substring(line.indexOf(':') + 1).trim();
+                    break;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // not Linux: the architecture will do
+        }
+        return name + ", " + Runtime.getRuntime().availableProcessors() + " processors";
+    }
+}

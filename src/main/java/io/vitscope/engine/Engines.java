@@ -1,0 +1,57 @@
+package io.vitscope.engine;
+
+import ai.djl.engine.Engine;
+import ai.djl.pytorch.jni.JniUtils;
+import io.vitscope.InvalidArgumentException;
+
+/**
+ * The one entry point that starts DJL's PyTorch engine the way vitscope wants it: first the MKL fast path
+ * ({@link MklFastPath}, which must be in place before libtorch loads), then libtorch's intra-op thread count.
+ *
+ * <p>Whoever starts the engine calls it once, before the first model or NDArray: the CLI's root, the tests' set-up
+ * ({@code io.vitscope.EngineSetup}), a notebook's first cell, an application's {@code main}. Calling it again is
+ * harmless (the fast path loads once; a thread count is applied each time one is given).
+ *
+ * <pre>{@code
+ * Engines.start();          // MKL fast path; libtorch's default threads (one per physical core)
+ * Engines.start(2);         // ... and 2 intra-op threads
+ * }</pre>
+ *
+ * <p>libtorch also reads {@code -Dai.djl.pytorch.num_threads} once, when the engine loads; a count given here
+ * overrides it at any time.
+ */
+public final class Engines {
+
+    private Engines() {}
+
+    /** The MKL fast path, with libtorch's default thread count. Does not load libtorch yet. */
+    public static String start() {
+        return MklFastPath.apply();
+    }
+
+    /**
+     * The MKL fast path, then {@code threads} intra-op threads (null keeps libtorch's default, and then libtorch is
+     * not loaded yet).
+     *
+     * @return how MKL was set up ({@link MklFastPath#status()})
+     * @throws InvalidArgumentException when {@code threads} is below 1
+     */
+    public static String start(Integer threads) {
+        if (threads != null && threads < 1) {
+            throw new InvalidArgumentException("threads", "threads must be at least 1, got " + threads);
+        }
+        String mkl = MklFastPath.apply();
+        if (threads != null) {
+            Engine.getEngine("PyTorch"); // loads the native library the JNI call below lives in
+            JniUtils.setNumThreads(threads);
+        }
+        return mkl;
+    }
+
+    /** The intra-op thread count in force; loads libtorch if nothing has yet. */
+    public static int threads() {
+        MklFastPath.apply(); // in case nobody called start(): the fast path must precede the engine
+        Engine.getEngine("PyTorch");
+        return JniUtils.getNumThreads();
+    }
+}

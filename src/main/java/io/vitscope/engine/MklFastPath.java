@@ -1,0 +1,79 @@
+package io.vitscope.engine;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URL;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.nio.file.StandardCopyOption;
+import java.util.Locale;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Puts MKL (inside DJL's libtorch) on its AVX-512 path on AMD CPUs, where it otherwise takes its AVX2 path and
+ * runs matrix products at about half the machine's float32 peak (see {@code src/main/native/mklfix.c}).
+ *
+ * <p>It must run before the PyTorch engine loads: {@link Engines#start}, the engine's one entry point, applies it;
+ * {@code scripts/vitscope} also preloads the library. Turn it off with
+ * {@code -Dvitscope.mklfix=false}. On Intel CPUs it changes nothing: MKL already takes its best path there.
+ */
+public final class MklFastPath {
+
+    private static final Logger LOG = LoggerFactory.getLogger(MklFastPath.class);
+    private static final String LIB = "libvitscope_mklfix.so";
+    private static volatile String status;
+
+    private MklFastPath() {}
+
+    /** Loads the fix once; returns how MKL was set up, for benchmarks and {@code --verbose} output. */
+    public static synchronized String apply() {
+        if (status != null) {
+            return status;
+        }
+        status = load();
+        LOG.debug("MKL fast path: {}", status);
+        return status;
+    }
+
+    /** What {@link #apply()} did, or "not applied" when it has not run. */
+    public static String status() {
+        return status == null ? "not applied" : status;
+    }
+
+    private static String load() {
+        if ("false".equalsIgnoreCase(System.getProperty("vitscope.mklfix"))) {
+            return "off (-Dvitscope.mklfix=false)";
+        }
+        String preload = System.getenv("LD_PRELOAD");
+        if (preload != null && preload.contains(LIB)) {
+            return "on (LD_PRELOAD)";
+        }
+        String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
+        String arch = System.getProperty("os.arch", "");
+        if (!os.contains("linux") || !(arch.equals("amd64") || arch.equals("x86_64"))) {
+            return "not needed on " + os + "/" + arch;
+        }
+        URL url = MklFastPath.class.getResource("/native/linux-x86_64/" + LIB);
+        if (url == null) {
+            return "unavailable (the build found no gcc): matrix products may run at half speed on AMD CPUs";
+        }
+        try {
+            Path lib;
+            if ("file".equals(url.getProtocol())) {
+                lib = Paths.get(url.toURI());
+            } else {
+                lib = Files.createTempFile("vitscope_mklfix", ".so");
+                lib.toFile().deleteOnExit();
+                try (InputStream in = url.openStream()) {
+                    Files.copy(in, lib, StandardCopyOption.REPLACE_EXISTING);
+                }
+            }
+            System.load(lib.toAbsolutePath().toString());
+            return "on (loaded before the engine)";
+        } catch (IOException | java.net.URISyntaxException | UnsatisfiedLinkError e) {
+            return "failed to load (" + e.getMessage() + "): matrix products may run at half speed on AMD CPUs";
+        }
+    }
+}

@@ -1,0 +1,103 @@
+package io.vitscope.predict;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import io.vitscope.image.EvalTransform;
+import io.vitscope.image.ImageReader;
+import io.vitscope.image.DataConfig;
+import io.vitscope.checkpoint.LoadedModel;
+import java.nio.FloatBuffer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The predict pipeline: files → timm's eval transform → the model → softmax → top-k. Probes started on the calling
+ * thread see its forwards, as they see any forward.
+ */
+public final class Classifier {
+
+    private final LoadedModel loaded;
+    private final EvalTransform transform;
+    private final ImageReader reader;
+
+    public Classifier(LoadedModel loaded) {
+        this(loaded, ImageReader.defaults());
+    }
+
+    public Classifier(LoadedModel loaded, ImageReader reader) {
+        this.loaded = loaded;
+        this.transform = new EvalTransform(loaded.dataConfig());
+        this.reader = reader;
+    }
+
+    public LoadedModel model() {
+        return loaded;
+    }
+
+    public EvalTransform transform() {
+        return transform;
+    }
+
+    /** The model inputs in a file (one for an image, N for an {@code [N, C, H, W]} tensor). */
+    public List<Input> read(Path file) {
+        return Inputs.read(file, transform, reader);
+    }
+
+    /** Stacks inputs into a batch. // (B, C, H, W) */
+    public NDArray batch(NDManager manager, List<Input> inputs) {
+        DataConfig c = loaded.dataConfig();
+        int per = c.inChans() * c.height() * c.width();
+        FloatBuffer buf = FloatBuffer.allocate(per * inputs.size());
+        for (Input in : inputs) {
+            buf.put(in.tensor());
+        }
+        buf.flip();
+        return manager.create(buf, new Shape(inputs.size(), c.inChans(), c.height(), c.width()));
+    }
+
+    /** Logits for a batch. (B, C, H, W) → (B, K) */
+    public NDArray logits(NDArray batch) {
+        return loaded.model().forward(batch);
+    }
+
+    /** The k most probable classes of each row of {@code logits} (B, K), best first. */
+    public List<List<Prediction>> top(NDArray logits, int k) {
+        int classes = (int) logits.getShape().get(1);
+        int kk = Math.min(k, classes);
+        float[] probs = logits.softmax(-1).toFloatArray();                     // (B, K)
+        List<List<Prediction>> out = new ArrayList<>();
+        for (int b = 0; b < logits.getShape().get(0); b++) {
+            out.add(topOf(probs, b * classes, classes, kk));
+        }
+        return out;
+    }
+
+    private List<Prediction> topOf(float[] probs, int offset, int classes, int k) {
+        Integer[] idx = new Integer[classes];
+        for (int i = 0; i < classes; i++) {
+            idx[i] = i;
+        }
+        // Stable: ties keep index order, as torch.topk on CPU does for equal values in practice.
+        java.util.Arrays.sort(idx, (a, b) -> Float.compare(probs[offset + b], probs[offset + a]));
+        List<Prediction> top = new ArrayList<>(k);
+        for (int r = 0; r < k; r++) {
+            int i = idx[r];
+            top.add(new Prediction(r + 1, i, loaded.labels().get(i), probs[offset + i]));
+        }
+        return top;
+    }
+
+    /** The top-k of one image file (the first image of a batch tensor). */
+    public List<Prediction> predict(Path file, int k) {
+        return predict(read(file).get(0), k);
+    }
+
+    /** The top-k of one input, in one call: batch of one, forward, softmax, top-k; its arrays freed on return. */
+    public List<Prediction> predict(Input input, int k) {
+        try (NDManager m = NDManager.newBaseManager()) {
+            return top(logits(batch(m, List.of(input))), k).get(0);
+        }
+    }
+}
