@@ -307,7 +307,7 @@ public final class Npy {
                     i++;
                     return out;
                 }
-                if (out.size() > 64) {
+                if (out.size() >= 64) { // a 65th value is about to be read
                     throw new IllegalArgumentException("more than 64 dimensions");
                 }
                 Object v = value();
