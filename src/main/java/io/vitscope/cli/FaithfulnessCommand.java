@@ -31,7 +31,7 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "faithfulness", mixinStandardHelpOptions = true,
         description = {"Score relevance methods by Chefer et al.'s perturbation test: remove the top (positive) or "
-                + "bottom (negative) p = 0..90 % of pixels by each method's map of the top-1 class (set to 0 before "
+                + "bottom (negative) p = 0..90 %% of pixels by each method's map of the top-1 class (set to 0 before "
                 + "normalisation) and count the images whose top-1 stays. Writes faithfulness.csv, faithfulness.json "
                 + "(AUCs) and faithfulness.png into --out and prints the AUC table: lower positive and higher "
                 + "negative AUC are better.",
