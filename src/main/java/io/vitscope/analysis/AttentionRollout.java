@@ -76,7 +76,7 @@ public final class AttentionRollout {
             throw new IllegalArgumentException("rollout needs the attention of at least one block (blocks 0..I)");
         }
         int t = AttentionMaps.requireSquare(blocks.get(0), "rollout block 0");
-        double[][] result = identity(t); // (T, T)
+        double[][] result = Matrices.identity(t); // (T, T)
         for (int b = 0; b < blocks.size(); b++) {
             float[][][] attn = blocks.get(b); // (N, T, T)
             int tb = AttentionMaps.requireSquare(attn, "rollout block " + b);
@@ -97,7 +97,7 @@ public final class AttentionRollout {
                     a[i][j] /= sum; // sum >= 1 thanks to the identity, as weights are non-negative
                 }
             }
-            result = multiply(a, result); // (T, T)
+            result = Matrices.multiply(a, result); // (T, T)
         }
         float[] out = new float[t - 1]; // (L)
         for (int j = 1; j < t; j++) {
@@ -168,33 +168,5 @@ public final class AttentionRollout {
                 fused[index] = 0f;
             }
         }
-    }
-
-    private static double[][] identity(int t) {
-        double[][] m = new double[t][t];
-        for (int i = 0; i < t; i++) {
-            m[i][i] = 1;
-        }
-        return m;
-    }
-
-    /** a · b for square matrices, i-k-j order so that the inner loop walks rows. */
-    private static double[][] multiply(double[][] a, double[][] b) {
-        int t = a.length;
-        double[][] c = new double[t][t];
-        for (int i = 0; i < t; i++) {
-            double[] ci = c[i];
-            for (int k = 0; k < t; k++) {
-                double aik = a[i][k];
-                if (aik == 0) {
-                    continue;
-                }
-                double[] bk = b[k];
-                for (int j = 0; j < t; j++) {
-                    ci[j] += aik * bk[j];
-                }
-            }
-        }
-        return c;
     }
 }

@@ -1,6 +1,7 @@
 package io.vitscope.relevance;
 
 import io.vitscope.analysis.AttentionRollout;
+import io.vitscope.analysis.Matrices;
 import io.vitscope.analysis.PatchWeights;
 import java.util.ArrayList;
 import java.util.List;
@@ -25,10 +26,10 @@ public final class Rules {
      */
     public static float[] chefer(Gradients.AttentionGradients g) {
         int t = tokens(g);
-        double[][] r = identity(t);
+        double[][] r = Matrices.identity(t);
         for (int l = 0; l < g.attention().size(); l++) {
             double[][] bar = headMean(g.attention().get(l), g.grad().get(l), true);
-            double[][] update = multiply(bar, r);
+            double[][] update = Matrices.multiply(bar, r);
             for (int i = 0; i < t; i++) {
                 for (int j = 0; j < t; j++) {
                     r[i][j] += update[i][j];
@@ -165,33 +166,5 @@ public final class Rules {
             out[j - 1] = (float) r[0][j];
         }
         return out;
-    }
-
-    private static double[][] identity(int t) {
-        double[][] m = new double[t][t];
-        for (int i = 0; i < t; i++) {
-            m[i][i] = 1;
-        }
-        return m;
-    }
-
-    /** a · b, i-k-j order so that the inner loop walks rows. */
-    private static double[][] multiply(double[][] a, double[][] b) {
-        int t = a.length;
-        double[][] c = new double[t][t];
-        for (int i = 0; i < t; i++) {
-            double[] ci = c[i];
-            for (int k = 0; k < t; k++) {
-                double aik = a[i][k];
-                if (aik == 0) {
-                    continue;
-                }
-                double[] bk = b[k];
-                for (int j = 0; j < t; j++) {
-                    ci[j] += aik * bk[j];
-                }
-            }
-        }
-        return c;
     }
 }
