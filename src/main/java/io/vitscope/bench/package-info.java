@@ -3,7 +3,7 @@
  * the probe's overhead) returning a {@code Report}; {@code PeakEstimate} (an estimated float32 peak from the CPU's
  * cores, vector width and clock, stated as an estimate).
  *
- * <p>May use: {@code checkpoint}, {@code model}, {@code probe}, {@code experiment} ({@code LogitScaling}),
+ * <p>May use: {@code checkpoint}, {@code model}, {@code probe}, {@code experiment} ({@code LogitScaling}), {@code predict},
  * {@code engine} (threads, MKL status), the root's errors.
  */
 package io.vitscope.bench;

@@ -1,23 +1,16 @@
 package io.vitscope.cli;
 
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import io.vitscope.InvalidInputException;
-import io.vitscope.VitscopeException;
 import io.vitscope.predict.Classifier;
 import io.vitscope.predict.Input;
 import io.vitscope.predict.Inputs;
 import io.vitscope.predict.Prediction;
+import io.vitscope.predict.PredictionRun;
 import io.vitscope.intervention.Effect;
 import io.vitscope.checkpoint.LoadedModel;
 import io.vitscope.probe.Probe;
-import io.vitscope.weights.Npy;
-import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -80,7 +73,7 @@ public final class PredictCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         List<Path> files = Inputs.expand(images);
         boolean many = files.size() > 1;
-        int failed = 0;
+        PredictionRun.Summary summary;
         try (LoadedModel loaded = modelOptions.load(); NDManager manager = NDManager.newBaseManager();
              Probe probe = scale.given() ? Probe.on(loaded.model()) : null;
              TerminalBar progress = TerminalBar.onTerminal(err, "predict", files.size(), "files")) {
@@ -88,78 +81,37 @@ public final class PredictCommand implements Callable<Integer> {
                 scale.install(probe);
             }
             Classifier classifier = new Classifier(loaded);
-            List<Input> pending = new ArrayList<>();
-            List<NDArray> dumpedInputs = new ArrayList<>();
-            List<NDArray> dumpedLogits = new ArrayList<>();
-            for (int i = 0; i < files.size(); i++) {
-                Path file = files.get(i);
-                InvalidInputException stop = null;
-                try {
-                    pending.addAll(classifier.read(file));
-                } catch (InvalidInputException e) {
-                    if (failFast) {
-                        stop = e;
-                    } else {
-                        err.println("vitscope: " + e.getMessage());
-                        err.flush();
-                        failed++;
-                    }
+            PredictionRun run = PredictionRun.builder(classifier).setInputs(files).optBatch(batch).optTop(top)
+                    .optDump(dump).optFailFast(failFast).optProgress(progress::stepTo).build();
+            summary = run.run(result -> {
+                if (result instanceof PredictionRun.Failed f) {
+                    err.println("vitscope: " + f.error().getMessage());
+                    err.flush();
+                } else if (result instanceof PredictionRun.Predicted p) {
+                    Effect e = effect ? effect(classifier, manager, probe, p.input()) : null;
+                    print(out, p.input().source(), loaded.name(), p.top(), many || p.batch() > 1, e,
+                            loaded.labels());
                 }
-                progress.step(1);
-                // On --fail-fast, the files before the bad one are still predicted: what gets printed must not
-                // depend on --batch.
-                if (stop != null || pending.size() >= batch || i == files.size() - 1) {
-                    while (!pending.isEmpty()) {
-                        List<Input> chunk = new ArrayList<>(pending.subList(0, Math.min(batch, pending.size())));
-                        pending.subList(0, chunk.size()).clear();
-                        run(classifier, manager, chunk, loaded.name(), many || chunk.size() > 1, out,
-                                dumpedInputs, dumpedLogits, probe);
-                    }
-                }
-                if (stop != null) {
-                    throw stop;
-                }
-            }
-            if (dump != null && !dumpedInputs.isEmpty()) {
-                writeDump(manager, dumpedInputs, dumpedLogits);
-            }
+            });
         }
         out.flush();
-        if (failed > 0) {
+        if (summary.failed() > 0) {
             if (many) { // with one file, its own line already says everything: the error contract is one line
-                err.println("vitscope: " + failed + " of " + files.size() + " files could not be used");
+                err.println("vitscope: " + summary.failed() + " of " + files.size() + " files could not be used");
             }
             return Main.BAD_INPUT;
         }
         return Main.OK;
     }
 
-    private void run(Classifier classifier, NDManager manager, List<Input> chunk, String modelName, boolean headers,
-                     PrintWriter out, List<NDArray> dumpedInputs, List<NDArray> dumpedLogits, Probe probe) {
+    /** The change --scale-attn-logits makes to one input, from a clean and a scaled forward of its own. */
+    private Effect effect(Classifier classifier, NDManager manager, Probe probe, Input input) {
+        // The effect runs its own clean and scaled forwards: the command's probe steps aside meanwhile.
+        probe.stop();
         try (NDManager scope = manager.newSubManager()) {
-            NDArray x = classifier.batch(scope, chunk);                                // (B, C, H, W)
-            NDArray logits = classifier.logits(x);                                     // (B, K)
-            List<List<Prediction>> tops = classifier.top(logits, top);
-            for (int b = 0; b < chunk.size(); b++) {
-                Effect e = null;
-                if (effect) {
-                    // The effect runs its own clean and scaled forwards: the command's probe steps aside meanwhile.
-                    probe.stop();
-                    try {
-                        e = Effect.measure(classifier.model(), classifier.batch(scope, chunk.subList(b, b + 1)), -1,
-                                scale::install);
-                    } finally {
-                        probe.start();
-                    }
-                }
-                print(out, chunk.get(b).source(), modelName, tops.get(b), headers, e, classifier.model().labels());
-            }
-            if (dump != null) {
-                x.attach(manager);
-                logits.attach(manager);
-                dumpedInputs.add(x);
-                dumpedLogits.add(logits);
-            }
+            return Effect.measure(classifier.model(), classifier.batch(scope, List.of(input)), -1, scale::install);
+        } finally {
+            probe.start();
         }
     }
 
@@ -186,16 +138,5 @@ public final class PredictCommand implements Callable<Integer> {
             }
         }
         out.flush();
-    }
-
-    private void writeDump(NDManager manager, List<NDArray> inputs, List<NDArray> logits) {
-        try {
-            Files.createDirectories(dump);
-            Npy.write(dump.resolve("input.npy"), ai.djl.ndarray.NDArrays.concat(new NDList(inputs)));
-            Npy.write(dump.resolve("logits.npy"), ai.djl.ndarray.NDArrays.concat(new NDList(logits)));
-        } catch (IOException e) {
-            throw new VitscopeException("Cannot write to " + dump + " (" + e.getMessage()
-                    + "): choose a folder you can write to", e);
-        }
     }
 }

@@ -51,14 +51,28 @@ public final class Classifier {
 
     /** Stacks inputs into a batch. // (B, C, H, W) */
     public NDArray batch(NDManager manager, List<Input> inputs) {
+        return batch(manager, pack(inputs), inputs.size());
+    }
+
+    /** A batch of {@code n} inputs packed by {@link #pack}. // (B, C, H, W) */
+    public NDArray batch(NDManager manager, float[] packed, int n) {
         DataConfig c = loaded.dataConfig();
-        int per = c.inChans() * c.height() * c.width();
-        FloatBuffer buf = FloatBuffer.allocate(per * inputs.size());
-        for (Input in : inputs) {
-            buf.put(in.tensor());
+        return manager.create(FloatBuffer.wrap(packed), new Shape(n, c.inChans(), c.height(), c.width()));
+    }
+
+    /** The inputs' tensors back to back, (B, C, H, W) in C order: a batch's values before it becomes an array. */
+    public static float[] pack(List<Input> inputs) {
+        int per = inputs.isEmpty() ? 0 : inputs.get(0).tensor().length;
+        float[] out = new float[per * inputs.size()];
+        for (int i = 0; i < inputs.size(); i++) {
+            float[] t = inputs.get(i).tensor();
+            if (t.length != per) {
+                throw new IllegalArgumentException("inputs of different sizes cannot share a batch: " + per + " and "
+                        + t.length + " values (" + inputs.get(i).source() + ")");
+            }
+            System.arraycopy(t, 0, out, i * per, per);
         }
-        buf.flip();
-        return manager.create(buf, new Shape(inputs.size(), c.inChans(), c.height(), c.width()));
+        return out;
     }
 
     /** Logits for a batch. (B, C, H, W) → (B, K) */

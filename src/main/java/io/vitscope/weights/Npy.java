@@ -70,7 +70,18 @@ public final class Npy {
 
     /** The complete {@code .npy} encoding of an array. */
     static byte[] encode(NpyArray array) {
-        long[] shape = array.shape();
+        byte[] h = header(array.dtype(), array.shape());
+        ByteBuffer data = array.rawData();
+        ByteBuffer out = ByteBuffer.allocate(h.length + data.remaining());
+        out.put(h).put(data);
+        return out.array();
+    }
+
+    /**
+     * Everything before the data: magic, version 1.0, header length and the header dict of a C-order little-endian
+     * array, padded with spaces so that the data starts on a 64-byte boundary.
+     */
+    static byte[] header(DType dtype, long[] shape) {
         StringBuilder s = new StringBuilder("(");
         for (int i = 0; i < shape.length; i++) {
             s.append(i == 0 ? "" : ", ").append(shape[i]);
@@ -78,14 +89,13 @@ public final class Npy {
         s.append(shape.length == 1 ? ",)" : ")");
         // format.py's _write_array_header: keys sorted, each "'key': repr(value), ", padded so that the data
         // starts on a 64-byte boundary, ending with a newline.
-        String dict = "{'descr': '" + array.dtype().numpyDescr() + "', 'fortran_order': False, 'shape': " + s + ", }";
+        String dict = "{'descr': '" + dtype.numpyDescr() + "', 'fortran_order': False, 'shape': " + s + ", }";
         int hlen = dict.length() + 1;
         int pad = ARRAY_ALIGN - ((MAGIC.length + 2 + 2 + hlen) % ARRAY_ALIGN);
         String header = dict + " ".repeat(pad) + "\n";
         byte[] h = header.getBytes(StandardCharsets.ISO_8859_1);
-        ByteBuffer data = array.rawData();
-        ByteBuffer out = ByteBuffer.allocate(MAGIC.length + 4 + h.length + data.remaining()).order(ByteOrder.LITTLE_ENDIAN);
-        out.put(MAGIC).put((byte) 1).put((byte) 0).putShort((short) h.length).put(h).put(data);
+        ByteBuffer out = ByteBuffer.allocate(MAGIC.length + 4 + h.length).order(ByteOrder.LITTLE_ENDIAN);
+        out.put(MAGIC).put((byte) 1).put((byte) 0).putShort((short) h.length).put(h);
         return out.array();
     }
 
