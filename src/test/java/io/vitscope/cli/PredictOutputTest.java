@@ -152,6 +152,17 @@ class PredictOutputTest {
         Bound.of("tiny/logits_hf").check(Arrays.copyOf(logits.floats(), 20), "logits.npy rows 0-1");
     }
 
+    @Test
+    void anUnwritableDumpFolderIsAUsageErrorBeforeAnyPrediction() throws IOException {
+        Path file = Files.writeString(tmp.resolve("plain.txt"), "a file, not a folder");
+        for (Path dump : List.of(file, file.resolve("sub"), Path.of("/proc/vitscope-dump"))) {
+            Cli r = Cli.run("predict", "--weights", hf(), "--dump", dump.toString(), IMAGES.toString());
+            String line = r.failsWithOneLine(Main.USAGE);
+            assertTrue(line.startsWith("vitscope: --dump " + dump + " "), line);
+            assertEquals("", r.out(), "refused before the first image was predicted");
+        }
+    }
+
     // ------------------------------------------------------------------------------------------ batch runs
 
     /** A folder of the good images a_*.png, c_*.jpg and bad files b_empty.png, d_cut.jpg, between them. */

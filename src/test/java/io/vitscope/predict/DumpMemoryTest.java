@@ -1,0 +1,87 @@
+package io.vitscope.predict;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.vitscope.ResidentMemory;
+import io.vitscope.checkpoint.LoadedModel;
+import io.vitscope.checkpoint.Models;
+import io.vitscope.image.DataConfig;
+import io.vitscope.model.VisionTransformer;
+import io.vitscope.model.VitConfig;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code predict --dump} streams (issue 11, item 6): before, every batch's input and logits arrays were kept until the
+ * end and concatenated there, so resident memory grew by the input tensor, 3·224·224·4 = 602,112 bytes, per image
+ * (1,000 ViT-Ti images: 4.2 GB). Now memory must not grow with the number of images: native and heap growth per
+ * image are each bounded by a twentieth of one image's tensor, 30 KB, far above the noise of a run that keeps
+ * nothing (a few hundred bytes per iteration, {@link ResidentMemory}) and far below what keeping any per-image array
+ * would cost.
+ *
+ * <p>The model is a ViT with ViT-B's input size but one block of width 16, so that the forward costs little and the
+ * inputs are as large as the real ones. Runs in a fresh JVM (the {@code memory-soak} execution).
+ */
+class DumpMemoryTest {
+
+    private static final int IMAGES = 480;
+    private static final long TENSOR_BYTES = 3L * 224 * 224 * Float.BYTES;
+
+    @TempDir
+    Path tmp;
+
+    @Test
+    void dumpingManyImagesDoesNotGrowMemory() throws IOException {
+        assumeTrue(ResidentMemory.available(), "needs Linux's /proc to read resident memory");
+        Path dir = Files.createDirectory(tmp.resolve("images"));
+        Path image = Path.of("src/test/resources/images/chelsea_200x150.jpg");
+        for (int i = 0; i < IMAGES; i++) {
+            Files.createLink(dir.resolve(String.format("%04d.jpg", i)), image);
+        }
+        VitConfig config = new VitConfig(224, 224, 16, 3, 10, 16, 1, 1, 2.0, true, 1e-6, false);
+        DataConfig data = DataConfig.rgb(224, 0.875, DataConfig.Interpolation.BICUBIC,
+                DataConfig.IMAGENET_DEFAULT_MEAN, DataConfig.IMAGENET_DEFAULT_STD);
+        try (LoadedModel loaded = new LoadedModel("wide-input", new VisionTransformer(config).initializeRandom(0), data,
+                Models.defaultLabels(10), "random weights (seed 0)")) {
+            ResidentMemory memory = new ResidentMemory();
+            long[] heap = new long[2];
+            int warmup = IMAGES / 8;
+            int[] seen = {0};
+            Path dump = tmp.resolve("dump");
+            PredictionRun.Summary s = PredictionRun.builder(new Classifier(loaded)).setInputs(List.of(dir))
+                    .optBatch(8).optDump(dump).build().run(r -> {
+                        int i = seen[0]++;
+                        try {
+                            if (i >= warmup && (i - warmup) % 12 == 0) {
+                                memory.sample(i);
+                            }
+                            if (i == warmup || i == IMAGES - 1) {
+                                System.gc();
+                                heap[i == warmup ? 0 : 1] = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage()
+                                        .getUsed();
+                            }
+                        } catch (IOException e) {
+                            throw new UncheckedIOException(e);
+                        }
+                    });
+            assertEquals(IMAGES, s.predicted());
+            double nativePerImage = memory.bytesPerIteration();
+            double heapPerImage = (heap[1] - heap[0]) / (double) (IMAGES - 1 - warmup);
+            System.out.printf("dump of %d images: native resident memory %+.0f bytes per image (Theil-Sen), heap %+.0f "
+                    + "bytes per image; one image's tensor is %d bytes%n", IMAGES, nativePerImage, heapPerImage,
+                    TENSOR_BYTES);
+            assertTrue(nativePerImage < TENSOR_BYTES / 20.0, "native growth " + nativePerImage + " B per image");
+            assertTrue(heapPerImage < TENSOR_BYTES / 20.0, "heap growth " + heapPerImage + " B per image");
+            assertEquals(128 + IMAGES * TENSOR_BYTES, Files.size(s.inputs()), "128-byte header, then the inputs");
+            assertEquals(IMAGES * 10L * Float.BYTES + 128, Files.size(s.logits()), "128-byte header, then the logits");
+        }
+    }
+}
