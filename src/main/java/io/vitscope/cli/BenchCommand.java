@@ -1,6 +1,7 @@
 package io.vitscope.cli;
 
 import io.vitscope.bench.Bench;
+import io.vitscope.bench.FolderBench;
 import io.vitscope.bench.Bench.BatchResult;
 import io.vitscope.bench.Bench.ProbeCost;
 import io.vitscope.bench.Bench.Report;
@@ -8,6 +9,7 @@ import io.vitscope.checkpoint.LoadedModel;
 import io.vitscope.checkpoint.Models;
 import io.vitscope.model.Presets;
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -67,9 +69,21 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--format", defaultValue = "text", description = "text or json (default ${DEFAULT-VALUE}).")
     Format format;
 
+    @Option(names = "--folder", paramLabel = "DIR",
+            description = "Instead: predicting the images of DIR against the forward alone at the same batch (the first "
+                    + "--batch value, default 8), interleaved in --iterations rounds; prints the ratio of their rates.")
+    Path folder;
+
+    @Option(names = "--round-images", paramLabel = "N", defaultValue = "64",
+            description = "With --folder: images per round and variant (default ${DEFAULT-VALUE}).")
+    int roundImages;
+
     @Override
     public Integer call() {
         threads.start();
+        if (folder != null) {
+            return folder();
+        }
         Bench.Options options = new Bench.Options(batches, warmup, iterations, !noProbes, matmulIterations);
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
@@ -83,6 +97,50 @@ public final class BenchCommand implements Callable<Integer> {
             } else {
                 printText(report, out);
             }
+        }
+        return Main.OK;
+    }
+
+    private int folder() {
+        var given = spec.commandLine().getParseResult();
+        int batch = given.hasMatchedOption("--batch") ? batches.get(0) : 8;
+        BadValue.check(batch >= 1, spec, "--batch must be at least 1, got " + batch);
+        BadValue.check(iterations >= 2, spec, "--iterations must be at least 2 with --folder (a confidence interval "
+                + "needs two rounds), got " + iterations);
+        BadValue.check(roundImages >= batch, spec, "--round-images must be at least the batch (" + batch + "), got "
+                + roundImages);
+        BadValue.check(warmup >= 0, spec, "--warmup must be 0 or more, got " + warmup);
+        // One warm-up round unless told: a round of ViT-B/16 is a minute on two cores.
+        FolderBench.Options options = new FolderBench.Options(folder, batch, roundImages,
+                given.hasMatchedOption("--warmup") ? warmup : 1, iterations);
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        try (LoadedModel loaded = load()) {
+            FolderBench.Report r = new FolderBench(loaded, options).run(step -> {
+                err.println("bench: " + step + "...");
+                err.flush();
+            });
+            if (format == Format.json) {
+                out.println(r.toJson());
+                return Main.OK;
+            }
+            out.println(f("model      %s (%s)", r.model(), r.weights()));
+            out.println(f("machine    %s; libtorch threads %d; MKL fast path: %s", r.cpu(), r.threads(), r.mkl()));
+            out.println(f("load avg   %.2f before, %.2f after (1 min)", r.loadBefore(), r.loadAfter()));
+            out.println(f("folder     %s: %d files; %d images per round and variant, batch %d, %d rounds after %d "
+                    + "warm-up, variants interleaved in rotating order", r.folder(), r.files(), r.imagesPerRound(),
+                    r.batch(), r.rounds(), r.warmup()));
+            out.println();
+            out.println(f("%-10s %9s %18s", "variant", "ms/image", "min..max"));
+            for (Object[] row : new Object[][] {{"forward", r.forward()}, {"pipeline", r.pipeline()},
+                    {"decode", r.decode()}}) {
+                Bench.Stats s = (Bench.Stats) row[1];
+                out.println(f("%-10s %9.2f %18s", row[0], s.median(), f("%.2f..%.2f", s.min(), s.max())));
+            }
+            out.println();
+            out.println(f("pipeline rate / forward-only rate: %.1f%% (mean of %d rounds; 95%% CI %.1f..%.1f%%); "
+                    + "decoding in series would give %.1f%%", 100 * r.ratioMean(), r.rounds(), 100 * r.ratioLow(),
+                    100 * r.ratioHigh(), 100 * r.serialRatio()));
         }
         return Main.OK;
     }

@@ -78,4 +78,41 @@ class BenchCommandTest {
         assertEquals(2, cl.execute("--iterations", "0"));
         assertEquals(2, cl.execute("--batch", "0"));
     }
+
+    @Test
+    void folderComparesThePipelineWithTheForwardInRounds() {
+        String hf = CliErrorTest.hf();
+        String[] r = run("--weights", hf, "--folder", CliErrorTest.IMAGES.toString(), "--batch", "3", "--round-images",
+                "7", "--warmup", "0", "--iterations", "3", "--format", "json");
+        assertEquals("0", r[0], r[2]);
+        JsonObject report = JsonParser.parseString(r[1]).getAsJsonObject();
+        assertEquals(3, report.get("batch").getAsInt());
+        assertEquals(7, report.get("imagesPerRound").getAsInt());
+        JsonArray ratio = report.getAsJsonArray("ratio");
+        assertEquals(3, ratio.size(), "one ratio per round");
+        double mean = 0;
+        for (int i = 0; i < 3; i++) {
+            assertTrue(ratio.get(i).getAsDouble() > 0, "measured: " + ratio);
+            mean += ratio.get(i).getAsDouble() / 3;
+        }
+        assertEquals(mean, report.get("ratioMean").getAsDouble(), 1e-12, "the mean of the rounds' ratios");
+        assertTrue(report.get("ratioLow").getAsDouble() <= mean && mean <= report.get("ratioHigh").getAsDouble());
+        for (String v : new String[] {"forward", "pipeline", "decode"}) {
+            assertEquals(3, report.getAsJsonObject(v).get("n").getAsInt(), v);
+        }
+        String[] text = run("--weights", hf, "--folder", CliErrorTest.IMAGES.toString(), "--round-images", "8",
+                "--iterations", "2");
+        assertEquals("0", text[0], text[2]);
+        assertTrue(text[1].contains("pipeline rate / forward-only rate: ") && text[1].contains("95% CI"), text[1]);
+        assertTrue(text[1].contains("load avg"), text[1]);
+    }
+
+    @Test
+    void folderRefusesTooFewRoundsOrImages() {
+        String hf = CliErrorTest.hf();
+        String images = CliErrorTest.IMAGES.toString();
+        assertEquals(Main.USAGE, Cli.run("bench", "--weights", hf, "--folder", images, "--iterations", "1").code());
+        assertEquals(Main.USAGE, Cli.run("bench", "--weights", hf, "--folder", images, "--round-images", "4").code(),
+                "fewer images per round than the batch of 8");
+    }
 }
