@@ -109,7 +109,7 @@ public final class Main {
         if (e instanceof InvalidArgumentException iae && iae.parameter() != null) {
             String flag = "--" + iae.parameter().replaceAll("([a-z])([A-Z])", "$1-$2").toLowerCase(Locale.ROOT);
             if (message.startsWith(iae.parameter() + " ") && commandLine.getCommandSpec().findOption(flag) != null) {
-                message = "--" + message;
+                message = flag + message.substring(iae.parameter().length());
             }
         }
         return message;

@@ -1,12 +1,9 @@
 package io.vitscope.dataset;
 
 import com.google.gson.GsonBuilder;
-import io.vitscope.VitscopeException;
 import io.vitscope.plot.DatasetCharts;
 import io.vitscope.plot.Plots;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
+import io.vitscope.files.Outputs;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -50,13 +47,7 @@ public record DatasetSummary(String model, String weightsSha256, long images, lo
 
     /** Writes {@code summary.json}, {@code entropy_heads.png} and {@code accuracy_vs_factor.png} into {@code dir}. */
     public void save(Path dir) {
-        try {
-            Files.createDirectories(dir);
-            Files.writeString(dir.resolve("summary.json"), toJson(), StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new VitscopeException("cannot write " + dir.resolve("summary.json") + " (" + e.getMessage()
-                    + "): choose a folder you can write to", e);
-        }
+        Outputs.writeString(dir.resolve("summary.json"), "dir", toJson());
         if (scoredAny()) {
             Plots.save(entropyChart(), dir.resolve("entropy_heads.png"), Plots.Format.PNG, 800, 640);
         }
