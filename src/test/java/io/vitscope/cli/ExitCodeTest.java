@@ -39,6 +39,7 @@ class ExitCodeTest {
         "experiment scale IMAGE --out TMP/e --top 0|--top must be at least 1",
         "bench --model vit_tiny_patch16_224 --threads 0|--threads must be at least 1",
         "eval --threads 0|--threads must be at least 1",
+        "faithfulness IMAGE --out TMP/f --threads 0|--threads must be at least 1",
         "train --threads 0 --out TMP/t|--threads must be at least 1",
         "fetch vit_tiny_patch16_224 --cache TMP/cache --endpoint ftp://example.org|is not an http(s) URL",
         "inspect NOWHERE.pth --model no_such_arch|no_such_arch"})
