@@ -165,6 +165,9 @@ public final class Outputs {
         checkFolder(dir, parameter);
         Path target = dir.toAbsolutePath().normalize();
         Path parent = target.getParent();
+        if (parent == null) {
+            throw unusable(parameter, dir, "it is the file system's root; give a folder inside it");
+        }
         createFolders(parent, dir, parameter);
         String name = target.getFileName() == null ? "out" : target.getFileName().toString();
         for (int attempt = 0; ; attempt++) {

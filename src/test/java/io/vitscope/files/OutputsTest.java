@@ -92,6 +92,7 @@ class OutputsTest {
         }
         assertThrows(InvalidArgumentException.class, () -> Outputs.checkFolder(aFile, "out"));
         assertThrows(InvalidArgumentException.class, () -> Outputs.checkFolder(Path.of("/proc/vitscope-out"), "out"));
+        assertThrows(InvalidArgumentException.class, () -> Outputs.intoFolder(Path.of("/"), "out", d -> { }));
         assertEquals(List.of("plain"), names(dir));
         // a good destination passes and is not created by the check
         Outputs.checkFile(dir.resolve("new/deeper/a.png"), "out");
