@@ -1,7 +1,6 @@
 package io.vitscope.cli;
 
-import ai.djl.engine.Engine;
-import ai.djl.pytorch.jni.JniUtils;
+import io.vitscope.engine.Engines;
 import io.vitscope.checkpoint.LoadedModel;
 import io.vitscope.image.Image8;
 import io.vitscope.predict.Classifier;
@@ -97,13 +96,9 @@ public final class FaithfulnessCommand implements Callable<Integer> {
             throw new BadValue(spec, idx == null ? "name the images (files, folders or .npy) or pass --idx FILE"
                     : "pass either IMAGE arguments or --idx, not both");
         }
-        if (threads != null) {
-            if (threads < 1) {
-                throw new BadValue(spec, "--threads must be at least 1, got " + threads);
-            }
-            Engine.getEngine("PyTorch");
-            JniUtils.setNumThreads(threads);
-        }
+        BadValue.check(threads == null || threads >= 1 && threads <= Engines.MAX_THREADS, spec,
+                "--threads must be from 1 to " + Engines.MAX_THREADS + ", got " + threads);
+        Engines.start(threads);
         try (LoadedModel loaded = modelOptions.load()) {
             Classifier classifier = new Classifier(loaded);
             List<Supplier<float[]>> sources = idx != null ? fromIdx(classifier) : fromFiles(classifier);
