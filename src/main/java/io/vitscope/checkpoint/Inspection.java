@@ -5,13 +5,13 @@ import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import io.vitscope.InvalidInputException;
+import io.vitscope.VitscopeException;
 import io.vitscope.model.Presets;
 import io.vitscope.model.VisionTransformer;
 import io.vitscope.model.VitConfig;
 import io.vitscope.weights.Shapes;
 import io.vitscope.weights.TensorSource;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -113,7 +113,7 @@ public record Inspection(Path file, Checkpoints.Format format, Optional<Checkpoi
 
     private static Path weightsFile(Path file) {
         if (!Files.exists(file)) {
-            throw new InvalidInputException(file, "no such file or folder");
+            throw InvalidInputException.missing(file, "no such file or folder");
         }
         if (Files.isDirectory(file)) {
             for (String name : List.of("model.safetensors", "pytorch_model.bin", "model.pth", "model.npz")) {
@@ -227,7 +227,10 @@ public record Inspection(Path file, Checkpoints.Format format, Optional<Checkpoi
         try {
             Files.writeString(out, new GsonBuilder().setPrettyPrinting().create().toJson(o) + "\n");
         } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            String why = e instanceof java.nio.file.NoSuchFileException ? "its folder does not exist"
+                    : e instanceof java.nio.file.FileSystemException f && f.getReason() != null ? f.getReason()
+                    : e.getMessage();
+            throw new VitscopeException("cannot write " + out + " (" + why + "): choose a place you can write to", e);
         }
     }
 }
