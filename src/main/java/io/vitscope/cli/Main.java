@@ -90,13 +90,23 @@ public final class Main {
             e.getCommandLine().getErr().flush();
             return USAGE;
         });
+        // Help and version text is printed by picocli itself, outside the handler above: a failed write there would
+        // reach picocli's last resort, which prints a stack trace.
+        cl.setExecutionStrategy(parseResult -> {
+            try {
+                return new CommandLine.RunLast().execute(parseResult);
+            } catch (StandardOutput.Failure failure) {
+                outputFailed[0] = true;
+                return outputFailed(failure, err);
+            }
+        });
         int code;
         try {
             code = cl.execute(args);
             if (!outputFailed[0]) {
                 out.flush();
             }
-        } catch (StandardOutput.Failure failure) { // --help or --version printed by picocli, or the last flush
+        } catch (StandardOutput.Failure failure) { // the last flush
             code = outputFailed(failure, err);
         }
         err.flush();

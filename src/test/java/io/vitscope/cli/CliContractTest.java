@@ -146,10 +146,19 @@ class CliContractTest {
     @TestFactory
     Stream<DynamicTest> standardOutputThatFails() {
         List<DynamicTest> tests = new ArrayList<>();
+        List<String> lines = new ArrayList<>(List.of("--help", "--version"));
         for (String name : commands().keySet()) {
-            tests.add(DynamicTest.dynamicTest(name + " > /dev/full", () -> {
+            lines.add(name + " --help");
+            lines.add(name + " " + BASE.get(name));
+        }
+        for (String commandLine : lines) {
+            int cut = commandLine.indexOf(" --help");
+            String name = commandLine.startsWith("--") ? "" : cut > 0 ? commandLine.substring(0, cut)
+                    : commands().keySet().stream().filter(c -> commandLine.startsWith(c + " ")).findFirst().orElseThrow();
+            String rest = commandLine.substring(name.length()).trim();
+            tests.add(DynamicTest.dynamicTest(commandLine + " > /dev/full", () -> {
                 FailingStream full = new FailingStream("No space left on device");
-                Run r = run(line(name, BASE.get(name)), full);
+                Run r = run(line(name, rest), full);
                 if (full.written) {
                     assertEquals(Main.FAILED, r.code, r.err);
                     List<String> errors = r.err.lines().filter(l -> l.startsWith("vitscope:")).toList();
@@ -159,9 +168,9 @@ class CliContractTest {
                     r.keepsTheContract();
                 }
             }));
-            tests.add(DynamicTest.dynamicTest(name + " | (closed pipe)", () -> {
+            tests.add(DynamicTest.dynamicTest(commandLine + " | (closed pipe)", () -> {
                 FailingStream pipe = new FailingStream("Broken pipe");
-                Run r = run(line(name, BASE.get(name)), pipe);
+                Run r = run(line(name, rest), pipe);
                 if (pipe.written) {
                     assertEquals(StandardOutput.BROKEN_PIPE, r.code, r.err);
                     assertFalse(r.err.contains("vitscope:"), "a reader that went away is not an error to report: " + r.err);
@@ -239,9 +248,12 @@ class CliContractTest {
     }
 
     private static List<String> line(String command, String rest) {
-        List<String> args = new ArrayList<>(Arrays.asList(command.split(" ")));
+        List<String> args = new ArrayList<>(command.isEmpty() ? List.of() : Arrays.asList(command.split(" ")));
         Path dir = tmp.resolve("run" + (++runs));
         for (String a : rest.trim().split("\\s+")) {
+            if (a.isEmpty()) {
+                continue;
+            }
             args.add(a.replace("NOWHERE", tmp.resolve("nowhere").toString()).replace("TMP", dir.toString())
                     .replace("IMAGE2", IMAGE2).replace("IMAGE", IMAGE));
         }

@@ -74,6 +74,18 @@ class StandardOutputTest {
         }
     }
 
+    @Test
+    void theEntryPointWritesThroughTheCheckedOutput() throws Exception {
+        // The real process: main's own standard output is /dev/full (the in-process tests above pass their stream in).
+        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), Main.class.getName(), "predict",
+                "images/fashion/fashion_0_ankle_boot.png")
+                .redirectOutput(new java.io.File("/dev/full")).start();
+        String err = new String(p.getErrorStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertEquals(Main.FAILED, p.waitFor(), err);
+        assertTrue(err.endsWith("vitscope: cannot write standard output: No space left on device\n"), err);
+    }
+
     /** Counts the writes that reach the stream (each line is flushed on its own). */
     private static final class Counting extends FilterOutputStream {
         int writes;
