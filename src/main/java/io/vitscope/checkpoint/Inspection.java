@@ -227,10 +227,7 @@ public record Inspection(Path file, Checkpoints.Format format, Optional<Checkpoi
         try {
             Files.writeString(out, new GsonBuilder().setPrettyPrinting().create().toJson(o) + "\n");
         } catch (IOException e) {
-            String why = e instanceof java.nio.file.NoSuchFileException ? "its folder does not exist"
-                    : e instanceof java.nio.file.FileSystemException f && f.getReason() != null ? f.getReason()
-                    : e.getMessage();
-            throw new VitscopeException("cannot write " + out + " (" + why + "): choose a place you can write to", e);
+            throw VitscopeException.cannotWrite(out, e);
         }
     }
 }

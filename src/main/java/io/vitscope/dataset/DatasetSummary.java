@@ -54,8 +54,7 @@ public record DatasetSummary(String model, String weightsSha256, long images, lo
             Files.createDirectories(dir);
             Files.writeString(dir.resolve("summary.json"), toJson(), StandardCharsets.UTF_8);
         } catch (IOException e) {
-            throw new VitscopeException("cannot write " + dir.resolve("summary.json") + " (" + e.getMessage()
-                    + "): choose a folder you can write to", e);
+            throw VitscopeException.cannotWrite(dir.resolve("summary.json"), e);
         }
         if (scoredAny()) {
             Plots.save(entropyChart(), dir.resolve("entropy_heads.png"), Plots.Format.PNG, 800, 640);

@@ -108,8 +108,7 @@ public record FaithfulnessResult(String model, int images, List<Method> methods,
             Plots.save(plot(1200), dir.resolve(CHART), Plots.Format.PNG, 0, 0);
             return dir;
         } catch (IOException e) {
-            throw new VitscopeException("cannot write the faithfulness results to " + dir + " (" + e.getMessage()
-                    + "); choose a folder you can write to", e);
+            throw VitscopeException.cannotWrite("the faithfulness results to " + dir, e);
         }
     }
 

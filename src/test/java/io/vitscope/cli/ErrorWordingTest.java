@@ -71,6 +71,19 @@ class ErrorWordingTest {
     }
 
     @Test
+    void anUnwritableOutputSaysWhy() throws Exception {
+        // Before: "Cannot write /proc/x/c.npz (/proc/x)": the JDK's exception message is only the path.
+        String line = Cli.run("capture", GOOD, "--call", "blocks.0.attn", "--out", "/proc/vitscope-x/c.npz")
+                .failsWithOneLine(Main.FAILED);
+        assertTrue(line.startsWith("vitscope: cannot write /proc/vitscope-x/c.npz (/proc/vitscope-x")
+                && !line.contains("(/proc/vitscope-x)"), line);
+        Path file = Files.writeString(tmp.resolve("f"), "x");
+        line = Cli.run("inspect", "models/fashion_vit", "--json", file.resolve("i.json").toString())
+                .failsWithOneLine(Main.FAILED);
+        assertTrue(line.contains("Not a directory") && !line.contains("internal error"), line);
+    }
+
+    @Test
     void trainLimitZeroIsAUsageErrorNotAll() {
         String line = Cli.run("train", "--limit", "0", "--out", tmp.resolve("t").toString())
                 .failsWithOneLine(Main.USAGE);
