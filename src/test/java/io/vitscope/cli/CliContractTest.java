@@ -136,6 +136,12 @@ class CliContractTest {
             assertTrue(BASE.containsKey(name), "add a cheap, valid command line for '" + name + "' to BASE");
         }
         assertEquals(names, new java.util.TreeSet<>(BASE.keySet()), "BASE names only existing commands");
+        assertTrue(names.containsAll(EXPENSIVE.keySet()), "EXPENSIVE names only existing commands");
+        for (String option : MAY_BE_ABSENT) {
+            int cut = option.lastIndexOf(' ');
+            CommandSpec spec = commands().get(option.substring(0, cut));
+            assertTrue(spec != null && spec.findOption(option.substring(cut + 1)) != null, option + " exists");
+        }
         for (String option : NUMBERS_AS_TEXT) {
             int cut = option.lastIndexOf(' ');
             CommandSpec spec = commands().get(option.substring(0, cut));
