@@ -112,7 +112,7 @@ public record Inspection(Path file, Checkpoints.Format format, Optional<Checkpoi
 
     private static Path weightsFile(Path file) {
         if (!Files.exists(file)) {
-            throw new InvalidInputException(file, "no such file or folder");
+            throw InvalidInputException.missing(file, "no such file or folder");
         }
         if (Files.isDirectory(file)) {
             for (String name : List.of("model.safetensors", "pytorch_model.bin", "model.pth", "model.npz")) {

@@ -3,8 +3,10 @@ package io.vitscope.cli;
 import io.vitscope.InvalidArgumentException;
 import io.vitscope.InvalidInputException;
 import io.vitscope.VitscopeException;
-import java.io.PrintWriter;
 import io.vitscope.engine.Engines;
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
+import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.util.Locale;
 import picocli.CommandLine;
@@ -18,6 +20,8 @@ import picocli.CommandLine.ScopeType;
  * a check ({@link BadValue}), a request the library refuses ({@link InvalidArgumentException}: an unknown preset,
  * module path or site, a block out of range); 3 an unusable input file ({@link InvalidInputException}); 1 anything
  * else, including every other exception (an {@code IllegalArgumentException} from DJL or a bug is not a usage error).
+ * Standard output is checked ({@link StandardOutput}): a failed write ends the run with 1 and
+ * {@code vitscope: cannot write standard output: <reason>}; a closed pipe ends it quietly with 141 (128 + SIGPIPE).
  *
  * <p>It also starts the engine ({@link Engines#start()}), as whoever starts the engine must.
  */
@@ -40,7 +44,9 @@ public final class Main {
     boolean verbose;
 
     public static void main(String[] args) {
-        System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+        // Not System.out: a PrintStream swallows write errors (a full disk, a closed pipe); StandardOutput reports them.
+        System.exit(run(args, StandardOutput.of(new FileOutputStream(FileDescriptor.out)),
+                new PrintWriter(System.err, true)));
     }
 
     /** Runs one command line with the given output streams; returns the exit code. */
@@ -51,14 +57,20 @@ public final class Main {
         System.setProperty("ai.djl.offline", System.getProperty("ai.djl.offline", "true"));
         Engines.start(); // the MKL fast path must be in place before anything loads libtorch
         CommandLine cl = new CommandLine(new Main());
+        boolean[] outputFailed = {false};
         cl.setOut(out);
         cl.setErr(err);
         cl.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
+            StandardOutput.Failure failure = StandardOutput.failureIn(e);
+            if (failure != null) {
+                outputFailed[0] = true;
+                return outputFailed(failure, commandLine.getErr());
+            }
             int code = exitCode(e);
             String message = message(e, commandLine);
             if (code == FAILED && !(e instanceof VitscopeException)) {
                 message = "internal error: " + e.getClass().getSimpleName() + ": " + message
-                        + " (run with --verbose for the stack trace)";
+                        + (verbose ? "" : " (run with --verbose for the stack trace)");
             }
             commandLine.getErr().println("vitscope: " + message.replace('\n', ' '));
             if (verbose) {
@@ -78,10 +90,37 @@ public final class Main {
             e.getCommandLine().getErr().flush();
             return USAGE;
         });
-        int code = cl.execute(args);
-        out.flush();
+        // Help and version text is printed by picocli itself, outside the handler above: a failed write there would
+        // reach picocli's last resort, which prints a stack trace.
+        cl.setExecutionStrategy(parseResult -> {
+            try {
+                return new CommandLine.RunLast().execute(parseResult);
+            } catch (StandardOutput.Failure failure) {
+                outputFailed[0] = true;
+                return outputFailed(failure, err);
+            }
+        });
+        int code;
+        try {
+            code = cl.execute(args);
+            if (!outputFailed[0]) {
+                out.flush();
+            }
+        } catch (StandardOutput.Failure failure) { // the last flush
+            code = outputFailed(failure, err);
+        }
         err.flush();
         return code;
+    }
+
+    /** Standard output failed: a closed pipe ends the run quietly (141), anything else with one line (1). */
+    private static int outputFailed(StandardOutput.Failure failure, PrintWriter err) {
+        if (failure.brokenPipe()) {
+            return StandardOutput.BROKEN_PIPE;
+        }
+        err.println("vitscope: " + failure.describe());
+        err.flush();
+        return FAILED;
     }
 
     private static String commandPath(CommandLine cl) {

@@ -8,6 +8,7 @@ import io.vitscope.VitscopeException;
 import io.vitscope.predict.Classifier;
 import io.vitscope.predict.Input;
 import io.vitscope.predict.Inputs;
+import io.vitscope.predict.NonFiniteLogitsException;
 import io.vitscope.predict.Prediction;
 import io.vitscope.intervention.Effect;
 import io.vitscope.checkpoint.LoadedModel;
@@ -112,7 +113,7 @@ public final class PredictCommand implements Callable<Integer> {
                     while (!pending.isEmpty()) {
                         List<Input> chunk = new ArrayList<>(pending.subList(0, Math.min(batch, pending.size())));
                         pending.subList(0, chunk.size()).clear();
-                        run(classifier, manager, chunk, loaded.name(), many || chunk.size() > 1, out,
+                        failed += run(classifier, manager, chunk, loaded.name(), many || chunk.size() > 1, out, err,
                                 dumpedInputs, dumpedLogits, probe);
                     }
                 }
@@ -134,13 +135,26 @@ public final class PredictCommand implements Callable<Integer> {
         return Main.OK;
     }
 
-    private void run(Classifier classifier, NDManager manager, List<Input> chunk, String modelName, boolean headers,
-                     PrintWriter out, List<NDArray> dumpedInputs, List<NDArray> dumpedLogits, Probe probe) {
+    /** Predicts and prints one batch; returns how many of its inputs had no result (non-finite logits). */
+    private int run(Classifier classifier, NDManager manager, List<Input> chunk, String modelName, boolean headers,
+                    PrintWriter out, PrintWriter err, List<NDArray> dumpedInputs, List<NDArray> dumpedLogits,
+                    Probe probe) {
+        int failed = 0;
         try (NDManager scope = manager.newSubManager()) {
             NDArray x = classifier.batch(scope, chunk);                                // (B, C, H, W)
             NDArray logits = classifier.logits(x);                                     // (B, K)
-            List<List<Prediction>> tops = classifier.top(logits, top);
+            List<Classifier.Ranking> tops = classifier.rank(logits, top);
             for (int b = 0; b < chunk.size(); b++) {
+                if (!tops.get(b).finite()) { // a per-input error, like an unreadable file: reported, then the next one
+                    String line = chunk.get(b).source() + ": " + NonFiniteLogitsException.PROBLEM;
+                    if (failFast) {
+                        throw new InvalidInputException(null, line);
+                    }
+                    err.println("vitscope: " + line);
+                    err.flush();
+                    failed++;
+                    continue;
+                }
                 Effect e = null;
                 if (effect) {
                     // The effect runs its own clean and scaled forwards: the command's probe steps aside meanwhile.
@@ -152,7 +166,7 @@ public final class PredictCommand implements Callable<Integer> {
                         probe.start();
                     }
                 }
-                print(out, chunk.get(b).source(), modelName, tops.get(b), headers, e, classifier.model().labels());
+                print(out, chunk.get(b).source(), modelName, tops.get(b).top(), headers, e, classifier.model().labels());
             }
             if (dump != null) {
                 x.attach(manager);
@@ -161,6 +175,7 @@ public final class PredictCommand implements Callable<Integer> {
                 dumpedLogits.add(logits);
             }
         }
+        return failed;
     }
 
     private void print(PrintWriter out, String source, String modelName, List<Prediction> preds, boolean header,

@@ -22,6 +22,12 @@ import io.vitscope.InvalidArgumentException;
  */
 public final class Engines {
 
+    /**
+     * The most intra-op threads {@link #start(Integer)} accepts. No CPU this runs on has more cores; far larger counts
+     * (2³¹ − 1) make oneDNN's convolution divide by zero in its set-up and abort the JVM (SIGFPE) on the next forward.
+     */
+    public static final int MAX_THREADS = 1024;
+
     private Engines() {}
 
     /** The MKL fast path, with libtorch's default thread count. Does not load libtorch yet. */
@@ -34,11 +40,12 @@ public final class Engines {
      * not loaded yet).
      *
      * @return how MKL was set up ({@link MklFastPath#status()})
-     * @throws InvalidArgumentException when {@code threads} is below 1
+     * @throws InvalidArgumentException when {@code threads} is not from 1 to {@link #MAX_THREADS}
      */
     public static String start(Integer threads) {
-        if (threads != null && threads < 1) {
-            throw new InvalidArgumentException("threads", "threads must be at least 1, got " + threads);
+        if (threads != null && (threads < 1 || threads > MAX_THREADS)) {
+            throw new InvalidArgumentException("threads", "threads must be from 1 to " + MAX_THREADS + ", got "
+                    + threads);
         }
         String mkl = MklFastPath.apply();
         if (threads != null) {

@@ -94,7 +94,7 @@ public final class Safetensors implements AutoCloseable {
         try {
             ch = FileChannel.open(file, StandardOpenOption.READ);
         } catch (NoSuchFileException e) {
-            throw new InvalidInputException(file, "no such file");
+            throw InvalidInputException.missing(file, "no such file");
         } catch (IOException | UnsupportedOperationException e) {
             throw new InvalidInputException(file, "cannot open: " + e, e);
         }
