@@ -72,15 +72,16 @@ class ErrorWordingTest {
 
     @Test
     void anUnwritableOutputSaysWhy() throws Exception {
-        // Before: "Cannot write /proc/x/c.npz (/proc/x)": the JDK's exception message is only the path.
+        // Before: "Cannot write /proc/x/c.npz (/proc/x)": the JDK's exception message is only the path. Now the
+        // destination is checked before the model loads (a usage error) and the line says why it cannot be written.
         String line = Cli.run("capture", GOOD, "--call", "blocks.0.attn", "--out", "/proc/vitscope-x/c.npz")
-                .failsWithOneLine(Main.FAILED);
-        assertTrue(line.startsWith("vitscope: cannot write /proc/vitscope-x/c.npz (/proc/vitscope-x")
-                && !line.contains("(/proc/vitscope-x)"), line);
+                .failsWithOneLine(Main.USAGE);
+        assertTrue(line.contains("/proc/vitscope-x/c.npz cannot be written: cannot create a file in /proc"), line);
         Path file = Files.writeString(tmp.resolve("f"), "x");
         line = Cli.run("inspect", "models/fashion_vit", "--json", file.resolve("i.json").toString())
-                .failsWithOneLine(Main.FAILED);
-        assertTrue(line.contains("Not a directory") && !line.contains("internal error"), line);
+                .failsWithOneLine(Main.USAGE);
+        assertTrue(line.contains("cannot be written") && line.contains("not a folder") && !line.contains("internal error"),
+                line);
     }
 
     @Test
