@@ -30,8 +30,10 @@ import java.util.SplittableRandom;
  *      [--threads 2] [--ort-spinning on|off]
  * </pre>
  *
- * Prints a human table and machine lines {@code RESULT peer BATCH VITSCOPE_MS ORT_MS RATIO LO HI} (ms/image medians,
- * the ratio's median and interval). ORT's intra-op threads spin after each run by default; its spinning would steal the
+ * Prints a human table and machine lines
+ * {@code RESULT peer BATCH VITSCOPE_MS PACKED_MS ORT_MS RATIO LO HI PACKED_RATIO LO HI} (ms/image medians, each
+ * ratio's median and interval): vitscope is timed as libtorch runs it and with its linear weights packed for MKL
+ * ({@code VisionTransformer.packWeights}). ORT's intra-op threads spin after each run by default; its spinning would steal the
  * two cores from the next vitscope forward, so {@code --ort-spinning off} (the default here) makes them block — the
  * setting that is fair to both when they alternate; {@code on} shows what it costs ORT.
  */
@@ -84,8 +86,8 @@ public final class PeerBench {
                 System.out.printf(Locale.ROOT, "%s; onnxruntime %s (spinning %s); %d threads each; %s; load %.2f%n",
                         arch, env.getVersion(), spinning ? "on" : "off", threads, Engines.start(threads),
                         Bench.loadAverage());
-                System.out.printf(Locale.ROOT, "%5s %12s %12s %9s %17s %7s%n", "batch", "vitscope ms", "ORT ms",
-                        "ratio", "95% interval", "rounds");
+                System.out.printf(Locale.ROOT, "%5s %9s %9s %9s %9s %17s %9s %17s %7s%n", "batch", "vitscope",
+                        "packed", "ORT", "plain/ORT", "95% interval", "packed/ORT", "95% interval", "rounds");
                 for (int batch : batches) {
                     long[] s = {batch, c.inChans(), c.imgHeight(), c.imgWidth()};
                     float[] data = new float[(int) (s[0] * s[1] * s[2] * s[3])];
@@ -94,32 +96,51 @@ public final class PeerBench {
                         data[j] = (float) (random.nextDouble() * 2 - 1);
                     }
                     double[] vit = new double[rounds];
+                    double[] pack = new double[rounds];
                     double[] ort = new double[rounds];
                     try (OnnxTensor x = OnnxTensor.createTensor(env, FloatBuffer.wrap(data), s);
                          NDManager manager = NDManager.newBaseManager()) {
                         NDArray images = manager.create(data, new Shape(s)); // (B, C, H, W)
                         for (int r = -warmup; r < rounds; r++) {
-                            boolean ortFirst = Math.floorMod(r, 2) == 0;
-                            double a = ortFirst ? timeOrt(session, input, x) : timeVit(model, images);
-                            double b = ortFirst ? timeVit(model, images) : timeOrt(session, input, x);
-                            if (r >= 0) {
-                                ort[r] = (ortFirst ? a : b) / batch;
-                                vit[r] = (ortFirst ? b : a) / batch;
+                            // Three variants, their order rotated each round: ORT, vitscope, vitscope with packed
+                            // weights (packed before and dropped after its forward, outside the timing).
+                            for (int j = 0; j < 3; j++) {
+                                int v = Math.floorMod(j + r, 3);
+                                double t;
+                                if (v == 0) {
+                                    t = timeOrt(session, input, x);
+                                } else if (v == 1) {
+                                    t = timeVit(model, images);
+                                } else {
+                                    model.packWeights();
+                                    t = timeVit(model, images);
+                                    model.unpackWeights();
+                                }
+                                if (r >= 0) {
+                                    (v == 0 ? ort : v == 1 ? vit : pack)[r] = t / batch;
+                                }
                             }
                         }
                     }
                     double[] ratio = new double[rounds];
+                    double[] ratioPacked = new double[rounds];
                     for (int r = 0; r < rounds; r++) {
                         ratio[r] = vit[r] / ort[r];
+                        ratioPacked[r] = pack[r] / ort[r];
                     }
                     Bench.Stats v = Bench.Stats.of(vit);
+                    Bench.Stats p = Bench.Stats.of(pack);
                     Bench.Stats o = Bench.Stats.of(ort);
                     Bench.Stats q = Bench.Stats.of(ratio);
+                    Bench.Stats qp = Bench.Stats.of(ratioPacked);
                     double[] ci = Bench.medianInterval(ratio);
-                    System.out.printf(Locale.ROOT, "%5d %12.1f %12.1f %8.3fx %8.3f..%.3fx %7d%n", batch, v.median(),
-                            o.median(), q.median(), ci[0], ci[1], rounds);
-                    System.out.printf(Locale.ROOT, "RESULT peer %d %.3f %.3f %.4f %.4f %.4f%n", batch, v.median(),
-                            o.median(), q.median(), ci[0], ci[1]);
+                    double[] cp = Bench.medianInterval(ratioPacked);
+                    System.out.printf(Locale.ROOT, "%5d %9.1f %9.1f %9.1f %8.3fx %8.3f..%.3fx %8.3fx %8.3f..%.3fx %7d%n",
+                            batch, v.median(), p.median(), o.median(), q.median(), ci[0], ci[1], qp.median(), cp[0],
+                            cp[1], rounds);
+                    System.out.printf(Locale.ROOT, "RESULT peer %d %.3f %.3f %.3f %.4f %.4f %.4f %.4f %.4f %.4f%n",
+                            batch, v.median(), p.median(), o.median(), q.median(), ci[0], ci[1], qp.median(), cp[0],
+                            cp[1]);
                 }
                 System.out.printf(Locale.ROOT, "load after %.2f%n", Bench.loadAverage());
             }
