@@ -6,7 +6,6 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.engine.PtNDArray;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 
 /**
  * A linear layer's weight laid out once for MKL's packed GEMM ({@code cblas_sgemm_pack}/{@code cblas_sgemm_compute},
@@ -23,7 +22,6 @@ import java.nio.file.Paths;
  */
 public final class PackedGemm implements AutoCloseable {
 
-    private static final String LIB = "libvitscope_mklfix.so";
     private static volatile Boolean available;
 
     private final NDArray source;
@@ -53,19 +51,21 @@ public final class PackedGemm implements AutoCloseable {
     }
 
     private static boolean load() {
-        if ("false".equalsIgnoreCase(System.getProperty("vitscope.packed"))) {
+        // The packed products live in the MKL fast path's library: turning that off (-Dvitscope.mklfix=false) turns
+        // them off too, so the library never enters the process. -Dvitscope.packed=false turns off packing alone.
+        if ("false".equalsIgnoreCase(System.getProperty("vitscope.packed"))
+                || "false".equalsIgnoreCase(System.getProperty("vitscope.mklfix"))) {
             return false;
         }
         try {
-            java.net.URL url = PackedGemm.class.getResource("/native/linux-x86_64/" + LIB);
-            if (url == null || !"file".equals(url.getProtocol())) {
+            Path lib = MklFastPath.nativeLibrary();
+            if (lib == null) {
                 return false;
             }
-            Path lib = Paths.get(url.toURI());
             ai.djl.engine.Engine.getEngine("PyTorch"); // libtorch must be loaded for the symbol lookup
-            System.load(lib.toAbsolutePath().toString());
+            System.load(lib.toAbsolutePath().toString()); // binds this class's natives (a loaded library is reused)
             return nativeAvailable();
-        } catch (Exception | UnsatisfiedLinkError e) {
+        } catch (java.io.IOException | UnsatisfiedLinkError e) {
             return false;
         }
     }
