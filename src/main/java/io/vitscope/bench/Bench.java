@@ -118,7 +118,8 @@ public final class Bench {
 
     /** A whole run. */
     public record Report(String model, String weights, double gflopPerImage, String cpu, int threads,
-                         String mkl, double loadBefore, double loadAfter, Matmul matmul, PeakEstimate peak,
+                         String mkl, int packedLayers, double loadBefore, double loadAfter, Matmul matmul,
+                         PeakEstimate peak,
                          int warmup, int iterations, List<BatchResult> batches) {
 
         /** The whole report as pretty-printed JSON (NaN where a figure could not be measured). */
@@ -188,7 +189,7 @@ public final class Bench {
                     costs));
         }
         return new Report(loaded.name(), loaded.source(), gflop, cpuModel(), Engines.threads(),
-                MklFastPath.status(), loadBefore, loadAverage(), mm, peak, options.warmup(),
+                MklFastPath.status(), packedLayers(), loadBefore, loadAverage(), mm, peak, options.warmup(),
                 options.iterations(), results);
     }
 
@@ -289,6 +290,15 @@ public final class Bench {
                 overheads[v.ordinal()] = o;
             }
         }
+    }
+
+    /** How many of the model's linear layers run on packed weights (VisionTransformer.packWeights); 0 if none. */
+    private int packedLayers() {
+        int n = 0;
+        for (Linear l : linears(loaded.model())) {
+            n += l.isPacked() ? 1 : 0;
+        }
+        return n;
     }
 
     /** The model's linear layers in forward order (patch embedding and head excluded: they are not Linear blocks). */

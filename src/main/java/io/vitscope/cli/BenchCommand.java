@@ -67,6 +67,10 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--format", defaultValue = "text", description = "text or json (default ${DEFAULT-VALUE}).")
     Format format;
 
+    @Option(names = "--no-pack", description = "Time libtorch's own linear products instead of weights packed for "
+            + "MKL (VisionTransformer.packWeights, what predict, eval and serve use).")
+    boolean noPack;
+
     @Override
     public Integer call() {
         threads.start();
@@ -74,6 +78,9 @@ public final class BenchCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         try (LoadedModel loaded = load()) {
+            if (!noPack) {
+                loaded.model().packWeights();
+            }
             Report report = new Bench(loaded, options).run(step -> {
                 err.println("bench: " + step + "...");
                 err.flush();
@@ -100,7 +107,8 @@ public final class BenchCommand implements Callable<Integer> {
     static void printText(Report r, PrintWriter out) {
         Bench.Matmul mm = r.matmul();
         out.println(f("model      %s (%s), %.1f GFLOP/image", r.model(), r.weights(), r.gflopPerImage()));
-        out.println(f("machine    %s; libtorch threads %d; MKL fast path: %s", r.cpu(), r.threads(), r.mkl()));
+        out.println(f("machine    %s; libtorch threads %d; MKL fast path: %s; packed weights: %s", r.cpu(), r.threads(),
+                r.mkl(), r.packedLayers() > 0 ? r.packedLayers() + " linear layers" : "off"));
         out.println(f("load avg   %.2f before, %.2f after (1 min; timings are pessimistic when it exceeds 0.5)",
                 r.loadBefore(), r.loadAfter()));
         out.println(f("matmul     (%dx%d)·(%dx%d) float32: %.1f ms median (%.1f..%.1f) = %.0f GFLOP/s (best %.0f);"

@@ -62,6 +62,12 @@ public final class Linear extends VitModule {
         return packed != null;
     }
 
+    /** Whether grad-free forwards use a packed copy of the weight ({@link #pack()}). */
+    public boolean isPacked() {
+        PackedGemm p = packed;
+        return p != null && p.source() == weight.getArray();
+    }
+
     /** Drops the packed weight; forwards use libtorch's own product again. */
     void unpack() {
         PackedGemm p = packed;
