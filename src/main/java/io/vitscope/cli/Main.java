@@ -45,12 +45,15 @@ public final class Main {
 
     /** Runs one command line with the given output streams; returns the exit code. */
     public static int run(String[] args, PrintWriter out, PrintWriter err) {
+        Timings.mark("JVM start, up to main");
         boolean verbose = java.util.Arrays.asList(args).contains("--verbose");
         quietLogs(verbose);
         // Nothing vitscope runs downloads anything: DJL's native library comes from Maven Central.
         System.setProperty("ai.djl.offline", System.getProperty("ai.djl.offline", "true"));
         Engines.start(); // the MKL fast path must be in place before anything loads libtorch
+        Timings.mark("MKL fast path");
         CommandLine cl = new CommandLine(new Main());
+        Timings.mark("picocli: commands built");
         cl.setOut(out);
         cl.setErr(err);
         cl.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
@@ -81,6 +84,7 @@ public final class Main {
         int code = cl.execute(args);
         out.flush();
         err.flush();
+        Timings.mark("command done");
         return code;
     }
 

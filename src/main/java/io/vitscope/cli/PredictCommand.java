@@ -137,9 +137,12 @@ public final class PredictCommand implements Callable<Integer> {
     private void run(Classifier classifier, NDManager manager, List<Input> chunk, String modelName, boolean headers,
                      PrintWriter out, List<NDArray> dumpedInputs, List<NDArray> dumpedLogits, Probe probe) {
         try (NDManager scope = manager.newSubManager()) {
+            Timings.mark("images decoded");
             NDArray x = classifier.batch(scope, chunk);                                // (B, C, H, W)
+            Timings.mark("preprocessed");
             NDArray logits = classifier.logits(x);                                     // (B, K)
             List<List<Prediction>> tops = classifier.top(logits, top);
+            Timings.mark("forward, top-k");
             for (int b = 0; b < chunk.size(); b++) {
                 Effect e = null;
                 if (effect) {
@@ -154,6 +157,7 @@ public final class PredictCommand implements Callable<Integer> {
                 }
                 print(out, chunk.get(b).source(), modelName, tops.get(b), headers, e, classifier.model().labels());
             }
+            Timings.mark("printed");
             if (dump != null) {
                 x.attach(manager);
                 logits.attach(manager);
