@@ -22,13 +22,19 @@ import picocli.CommandLine.ScopeType;
  * <p>It also starts the engine ({@link Engines#start()}), as whoever starts the engine must.
  */
 @Command(name = "vitscope", mixinStandardHelpOptions = true, version = "vitscope 0.1.0",
-        description = "A Vision Transformer inference engine with a debugger built in.",
-        subcommands = {PredictCommand.class, CaptureCommand.class, AttentionCommand.class, ExperimentCommand.class,
-                AblateCommand.class, PatchCommand.class, LensCommand.class, DlaCommand.class,
-                DatasetCommand.class, BenchCommand.class, EvalCommand.class, TrainCommand.class, FetchCommand.class,
-                ServeCommand.class, FaithfulnessCommand.class, InspectCommand.class,
-                CommandLine.HelpCommand.class})
+        description = "A Vision Transformer inference engine with a debugger built in.")
 public final class Main {
+
+    /**
+     * The subcommands, in the order the usage lists them. Not in {@code @Command(subcommands = ...)}: picocli would
+     * build the model of all of them, by reflection, on every run (a third of a cold {@code predict} was spent
+     * there); {@link #commandLine} builds only the one that runs.
+     */
+    static final java.util.List<Class<?>> COMMANDS = java.util.List.of(PredictCommand.class, CaptureCommand.class,
+            AttentionCommand.class, ExperimentCommand.class, AblateCommand.class, PatchCommand.class, LensCommand.class,
+            DlaCommand.class, DatasetCommand.class, BenchCommand.class, EvalCommand.class, TrainCommand.class,
+            FetchCommand.class, ServeCommand.class, FaithfulnessCommand.class, InspectCommand.class,
+            CommandLine.HelpCommand.class);
 
     public static final int OK = 0;
     public static final int FAILED = 1;
@@ -52,7 +58,7 @@ public final class Main {
         System.setProperty("ai.djl.offline", System.getProperty("ai.djl.offline", "true"));
         Engines.start(); // the MKL fast path must be in place before anything loads libtorch
         Timings.mark("MKL fast path");
-        CommandLine cl = new CommandLine(new Main());
+        CommandLine cl = commandLine(args);
         Timings.mark("picocli: commands built");
         cl.setOut(out);
         cl.setErr(err);
@@ -86,6 +92,28 @@ public final class Main {
         err.flush();
         Timings.mark("command done");
         return code;
+    }
+
+    /**
+     * The root with the subcommand that {@code args} name (the first argument that is not an option: the root's
+     * options take no values), or with all of them when it names none (usage, {@code help}, a typo to suggest
+     * against).
+     */
+    static CommandLine commandLine(String[] args) {
+        String named = java.util.Arrays.stream(args).filter(a -> !a.startsWith("-")).findFirst().orElse(null);
+        Class<?> only = null;
+        for (Class<?> c : COMMANDS) {
+            if (c != CommandLine.HelpCommand.class && c.getAnnotation(Command.class).name().equals(named)) {
+                only = c;
+            }
+        }
+        CommandLine cl = new CommandLine(new Main());
+        for (Class<?> c : COMMANDS) {
+            if (only == null || c == only) {
+                cl.addSubcommand(c);
+            }
+        }
+        return cl;
     }
 
     private static String commandPath(CommandLine cl) {
