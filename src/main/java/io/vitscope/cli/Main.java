@@ -46,16 +46,48 @@ public final class Main {
     boolean verbose;
 
     public static void main(String[] args) {
-        System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+        settings(args); // before the preload's first log line
+        Thread preload = loadsModel(args) ? Engines.preload() : null;
+        int code = run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true));
+        if (preload != null) {
+            try {
+                preload.join(); // exiting while libtorch's initialisers run can crash the process
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        System.exit(code);
+    }
+
+    /**
+     * Whether {@code args} run a command that loads a model (one with {@link ModelOptions}), not just its help: then
+     * {@link #main} loads libtorch in the background while the command line is parsed.
+     */
+    static boolean loadsModel(String[] args) {
+        if (java.util.Arrays.stream(args).anyMatch(a -> a.equals("-h") || a.equals("--help") || a.equals("-V")
+                || a.equals("--version"))) {
+            return false;
+        }
+        Class<?> command = named(args);
+        return command != null && java.util.Arrays.stream(command.getDeclaredFields())
+                .anyMatch(f -> f.getType() == ModelOptions.class);
+    }
+
+    /** The subcommand class that {@code args} name, or null (usage, {@code help}, a typo). */
+    private static Class<?> named(String[] args) {
+        String named = java.util.Arrays.stream(args).filter(a -> !a.startsWith("-")).findFirst().orElse(null);
+        for (Class<?> c : COMMANDS) {
+            if (c != CommandLine.HelpCommand.class && c.getAnnotation(Command.class).name().equals(named)) {
+                return c;
+            }
+        }
+        return null;
     }
 
     /** Runs one command line with the given output streams; returns the exit code. */
     public static int run(String[] args, PrintWriter out, PrintWriter err) {
         Timings.mark("JVM start, up to main");
-        boolean verbose = java.util.Arrays.asList(args).contains("--verbose");
-        quietLogs(verbose);
-        // Nothing vitscope runs downloads anything: DJL's native library comes from Maven Central.
-        System.setProperty("ai.djl.offline", System.getProperty("ai.djl.offline", "true"));
+        boolean verbose = settings(args);
         Engines.start(); // the MKL fast path must be in place before anything loads libtorch
         Timings.mark("MKL fast path");
         CommandLine cl = commandLine(args);
@@ -100,13 +132,7 @@ public final class Main {
      * against).
      */
     static CommandLine commandLine(String[] args) {
-        String named = java.util.Arrays.stream(args).filter(a -> !a.startsWith("-")).findFirst().orElse(null);
-        Class<?> only = null;
-        for (Class<?> c : COMMANDS) {
-            if (c != CommandLine.HelpCommand.class && c.getAnnotation(Command.class).name().equals(named)) {
-                only = c;
-            }
-        }
+        Class<?> only = named(args);
         CommandLine cl = new CommandLine(new Main());
         for (Class<?> c : COMMANDS) {
             if (only == null || c == only) {
@@ -145,6 +171,15 @@ public final class Main {
             }
         }
         return message;
+    }
+
+    /** The logging and DJL settings every run needs before DJL logs or looks anything up; returns --verbose. */
+    private static boolean settings(String[] args) {
+        boolean verbose = java.util.Arrays.asList(args).contains("--verbose");
+        quietLogs(verbose);
+        // Nothing vitscope runs downloads anything: DJL's native library comes from Maven Central.
+        System.setProperty("ai.djl.offline", System.getProperty("ai.djl.offline", "true"));
+        return verbose;
     }
 
     private static void quietLogs(boolean verbose) {

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Cold-start benchmark (docs/benchmarks.md, "Cold start"): wall time and peak RSS of whole `vitscope` processes, the
+# page cache warm, rounds interleaved across launchers and cases so that a busy machine slows all alike; min and
+# median per launcher and case, with the load average before and after.
+#
+#   scripts/bench_coldstart.sh [-n ROUNDS] [--weights FILE] [--photo JPG] [LAUNCHER...]
+#
+# LAUNCHER defaults to this checkout's scripts/vitscope; give another checkout's launcher (an older commit, built
+# once) to compare. A launcher may be prefixed with environment settings: 'VITSCOPE_CDS=0 scripts/vitscope'.
+# With VITSCOPE_TIMINGS=1 in a launcher's prefix, its per-phase lines (src/main/java/io/vitscope/cli/Timings.java)
+# are averaged too. The ViT-B/16 case runs when --weights is given: a timm vit_base_patch16_224 safetensors file
+# (random weights do: /usr/bin/python3 scripts/make_checkpoint.py vit_base_patch16_224 FILE --seed 0).
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+rounds=5
+weights=""
+photo="$here/images/fashion/fashion_0_ankle_boot.png"
+launchers=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    -n) rounds="$2"; shift 2 ;;
+    --weights) weights="$2"; shift 2 ;;
+    --photo) photo="$2"; shift 2 ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    *) launchers+=("$1"); shift ;;
+  esac
+done
+[ ${#launchers[@]} -gt 0 ] || launchers=("$here/scripts/vitscope")
+
+cases=("help|--help" "embedded|predict $here/images/fashion/fashion_0_ankle_boot.png")
+if [ -n "$weights" ]; then
+  cases+=("vit_base_patch16_224|predict $photo --model vit_base_patch16_224 --weights $weights")
+fi
+
+out="$(mktemp -d)"
+trap 'rm -rf "$out"' EXIT
+echo "# $(date -u +%FT%TZ) $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores"
+echo "# load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+for launcher in "${launchers[@]}"; do # first runs build, make archives and fill the page cache: not timed
+  for c in "${cases[@]}"; do
+    env $launcher ${c#*|} >/dev/null 2>&1 || true
+  done
+done
+for r in $(seq "$rounds"); do
+  for i in "${!launchers[@]}"; do
+    for c in "${cases[@]}"; do
+      f="$out/$i.${c%%|*}"
+      # shellcheck disable=SC2086 # the launcher's prefix and the case's arguments are word lists
+      /usr/bin/time -f "%e %M" -o "$f.time" env ${launchers[$i]} ${c#*|} >/dev/null 2>"$f.err" || true
+      cat "$f.time" >> "$f.runs"
+      grep '^vitscope: timing' "$f.err" >> "$f.phases" || true
+    done
+  done
+done
+echo "# load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+printf '%-4s %-22s %8s %8s %10s %10s  %s\n' "#" case "wall min" "median" "RSS min" "median" launcher
+for i in "${!launchers[@]}"; do
+  for c in "${cases[@]}"; do
+    f="$out/$i.${c%%|*}"
+    awk -v name="${c%%|*}" -v l="${launchers[$i]}" -v i="$i" '
+      { w[NR] = $1; m[NR] = $2 / 1048576 }
+      END {
+        n = asort(w); asort(m)
+        med = n % 2 ? w[(n + 1) / 2] : (w[n / 2] + w[n / 2 + 1]) / 2
+        medm = n % 2 ? m[(n + 1) / 2] : (m[n / 2] + m[n / 2 + 1]) / 2
+        printf "%-4s %-22s %7.2fs %7.2fs %8.2fGB %8.2fGB  %s (%d runs)\n", i, name, w[1], med, m[1], medm, l, n
+      }' "$f.runs"
+    if [ -s "$f.phases" ]; then
+      awk '{ sub(/^vitscope: timing /, ""); ms = $0; sub(/ ms .*/, "", ms); n = split(ms, a, " "); v = a[n]
+             name = $0; sub(/ +[0-9]+ ms .*/, "", name)
+             if (!(name in sum)) order[++k] = name
+             sum[name] += v; cnt[name]++
+             if (!(name in lo) || v < lo[name]) lo[name] = v }
+           END { for (j = 1; j <= k; j++) printf "       phase %-30s mean %5d ms  min %5d ms\n", order[j],
+                   sum[order[j]] / cnt[order[j]], lo[order[j]] }' "$f.phases"
+    fi
+  done
+done
