@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Cold-start benchmark (docs/benchmarks.md, "Cold start"): wall time and peak RSS of whole `vitscope` processes, the
+# Cold-start benchmark (docs/benchmarks.md, "Cold start"): wall time, CPU time (user + system; less sensitive to
+# other processes on the machine) and peak RSS of whole `vitscope` processes, the
 # page cache warm, rounds interleaved across launchers and cases so that a busy machine slows all alike; min and
 # median per launcher and case, with the load average before and after.
 #
@@ -46,25 +47,25 @@ for r in $(seq "$rounds"); do
     for c in "${cases[@]}"; do
       f="$out/$i.${c%%|*}"
       # shellcheck disable=SC2086 # the launcher's prefix and the case's arguments are word lists
-      /usr/bin/time -f "%e %M" -o "$f.time" env ${launchers[$i]} ${c#*|} >/dev/null 2>"$f.err" || true
+      /usr/bin/time -f "%e %M %U %S" -o "$f.time" env ${launchers[$i]} ${c#*|} >/dev/null 2>"$f.err" || true
       cat "$f.time" >> "$f.runs"
       grep '^vitscope: timing' "$f.err" >> "$f.phases" || true
     done
   done
 done
+min_median() { sort -g | awk '{ a[NR] = $1 } END { printf "%s %s\n", a[1], NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+gb() { awk -v kb="$1" 'BEGIN { printf "%.3f", kb / 1048576 }'; }
 echo "# load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%-4s %-22s %8s %8s %10s %10s  %s\n' "#" case "wall min" "median" "RSS min" "median" launcher
+printf '%-4s %-22s %8s %8s %8s %8s %10s %10s  %s\n' "#" case "wall min" "median" "CPU min" "median" "RSS min" "median" \
+  launcher
 for i in "${!launchers[@]}"; do
   for c in "${cases[@]}"; do
     f="$out/$i.${c%%|*}"
-    awk -v name="${c%%|*}" -v l="${launchers[$i]}" -v i="$i" '
-      { w[NR] = $1; m[NR] = $2 / 1048576 }
-      END {
-        n = asort(w); asort(m)
-        med = n % 2 ? w[(n + 1) / 2] : (w[n / 2] + w[n / 2 + 1]) / 2
-        medm = n % 2 ? m[(n + 1) / 2] : (m[n / 2] + m[n / 2 + 1]) / 2
-        printf "%-4s %-22s %7.2fs %7.2fs %8.2fGB %8.2fGB  %s (%d runs)\n", i, name, w[1], med, m[1], medm, l, n
-      }' "$f.runs"
+    read -r wmin wmed < <(cut -d' ' -f1 "$f.runs" | min_median)
+    read -r mmin mmed < <(cut -d' ' -f2 "$f.runs" | min_median)
+    read -r cmin cmed < <(awk '{ print $3 + $4 }' "$f.runs" | min_median)
+    printf '%-4s %-22s %7.2fs %7.2fs %7.2fs %7.2fs %8.2fGB %8.2fGB  %s (%d runs)\n' "$i" "${c%%|*}" "$wmin" "$wmed" \
+      "$cmin" "$cmed" "$(gb "$mmin")" "$(gb "$mmed")" "${launchers[$i]}" "$(wc -l < "$f.runs")"
     if [ -s "$f.phases" ]; then
       awk '{ sub(/^vitscope: timing /, ""); ms = $0; sub(/ ms .*/, "", ms); n = split(ms, a, " "); v = a[n]
              name = $0; sub(/ +[0-9]+ ms .*/, "", name)
