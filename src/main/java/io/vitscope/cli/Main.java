@@ -27,7 +27,7 @@ public final class Main {
 
     /**
      * The subcommands, in the order the usage lists them. Not in {@code @Command(subcommands = ...)}: picocli would
-     * build the model of all of them, by reflection, on every run (a third of a cold {@code predict} was spent
+     * build the model of all of them, by reflection, on every run (a quarter of a cold {@code predict} was spent
      * there); {@link #commandLine} builds only the one that runs.
      */
     static final java.util.List<Class<?>> COMMANDS = java.util.List.of(PredictCommand.class, CaptureCommand.class,

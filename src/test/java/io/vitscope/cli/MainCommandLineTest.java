@@ -11,7 +11,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /**
- * Main builds only the subcommand a command line names (picocli's reflection over all of them was a third of a cold
+ * Main builds only the subcommand a command line names (picocli's reflection over all of them was a quarter of a cold
  * predict), and all of them whenever the line names none: usage, {@code help}, a typo. Also which lines load libtorch
  * in the background while they are parsed.
  */
