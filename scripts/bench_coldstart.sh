@@ -54,7 +54,7 @@ for r in $(seq "$rounds"); do
   done
 done
 min_median() { sort -g | awk '{ a[NR] = $1 } END { printf "%s %s\n", a[1], NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
-gb() { awk -v kb="$1" 'BEGIN { printf "%.3f", kb / 1048576 }'; }
+mib() { awk -v kb="$1" 'BEGIN { printf "%.0f", kb / 1024 }'; } # GNU time's %M is in KiB
 echo "# load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-4s %-22s %8s %8s %8s %8s %10s %10s  %s\n' "#" case "wall min" "median" "CPU min" "median" "RSS min" "median" \
   launcher
@@ -64,8 +64,8 @@ for i in "${!launchers[@]}"; do
     read -r wmin wmed < <(cut -d' ' -f1 "$f.runs" | min_median)
     read -r mmin mmed < <(cut -d' ' -f2 "$f.runs" | min_median)
     read -r cmin cmed < <(awk '{ print $3 + $4 }' "$f.runs" | min_median)
-    printf '%-4s %-22s %7.2fs %7.2fs %7.2fs %7.2fs %8.2fGB %8.2fGB  %s (%d runs)\n' "$i" "${c%%|*}" "$wmin" "$wmed" \
-      "$cmin" "$cmed" "$(gb "$mmin")" "$(gb "$mmed")" "${launchers[$i]}" "$(wc -l < "$f.runs")"
+    printf '%-4s %-22s %7.2fs %7.2fs %7.2fs %7.2fs %7sMiB %7sMiB  %s (%d runs)\n' "$i" "${c%%|*}" "$wmin" "$wmed" \
+      "$cmin" "$cmed" "$(mib "$mmin")" "$(mib "$mmed")" "${launchers[$i]}" "$(wc -l < "$f.runs")"
     if [ -s "$f.phases" ]; then
       awk '{ sub(/^vitscope: timing /, ""); ms = $0; sub(/ ms .*/, "", ms); n = split(ms, a, " "); v = a[n]
              name = $0; sub(/ +[0-9]+ ms .*/, "", name)
