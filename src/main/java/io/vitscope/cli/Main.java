@@ -26,13 +26,19 @@ import picocli.CommandLine.ScopeType;
  * <p>It also starts the engine ({@link Engines#start()}), as whoever starts the engine must.
  */
 @Command(name = "vitscope", mixinStandardHelpOptions = true, version = "vitscope 0.1.0",
-        description = "A Vision Transformer inference engine with a debugger built in.",
-        subcommands = {PredictCommand.class, CaptureCommand.class, AttentionCommand.class, ExperimentCommand.class,
-                AblateCommand.class, PatchCommand.class, LensCommand.class, DlaCommand.class,
-                DatasetCommand.class, BenchCommand.class, EvalCommand.class, TrainCommand.class, FetchCommand.class,
-                ServeCommand.class, FaithfulnessCommand.class, InspectCommand.class,
-                CommandLine.HelpCommand.class})
+        description = "A Vision Transformer inference engine with a debugger built in.")
 public final class Main {
+
+    /**
+     * The subcommands, in the order the usage lists them. Not in {@code @Command(subcommands = ...)}: picocli would
+     * build the model of all of them, by reflection, on every run (a quarter of a cold {@code predict} was spent
+     * there); {@link #commandLine} builds only the one that runs.
+     */
+    static final java.util.List<Class<?>> COMMANDS = java.util.List.of(PredictCommand.class, CaptureCommand.class,
+            AttentionCommand.class, ExperimentCommand.class, AblateCommand.class, PatchCommand.class, LensCommand.class,
+            DlaCommand.class, DatasetCommand.class, BenchCommand.class, EvalCommand.class, TrainCommand.class,
+            FetchCommand.class, ServeCommand.class, FaithfulnessCommand.class, InspectCommand.class,
+            CommandLine.HelpCommand.class);
 
     public static final int OK = 0;
     public static final int FAILED = 1;
@@ -44,19 +50,53 @@ public final class Main {
     boolean verbose;
 
     public static void main(String[] args) {
+        settings(args); // before the preload's first log line
+        Thread preload = loadsModel(args) ? Engines.preload() : null;
         // Not System.out: a PrintStream swallows write errors (a full disk, a closed pipe); StandardOutput reports them.
-        System.exit(run(args, StandardOutput.of(new FileOutputStream(FileDescriptor.out)),
-                new PrintWriter(System.err, true)));
+        int code = run(args, StandardOutput.of(new FileOutputStream(FileDescriptor.out)), new PrintWriter(System.err, true));
+        if (preload != null) {
+            try {
+                preload.join(); // exiting while libtorch's initialisers run can crash the process
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        System.exit(code);
+    }
+
+    /**
+     * Whether {@code args} run a command that loads a model (one with {@link ModelOptions}), not just its help: then
+     * {@link #main} loads libtorch in the background while the command line is parsed.
+     */
+    static boolean loadsModel(String[] args) {
+        if (java.util.Arrays.stream(args).anyMatch(a -> a.equals("-h") || a.equals("--help") || a.equals("-V")
+                || a.equals("--version"))) {
+            return false;
+        }
+        Class<?> command = named(args);
+        return command != null && java.util.Arrays.stream(command.getDeclaredFields())
+                .anyMatch(f -> f.getType() == ModelOptions.class);
+    }
+
+    /** The subcommand class that {@code args} name, or null (usage, {@code help}, a typo). */
+    private static Class<?> named(String[] args) {
+        String named = java.util.Arrays.stream(args).filter(a -> !a.startsWith("-")).findFirst().orElse(null);
+        for (Class<?> c : COMMANDS) {
+            if (c != CommandLine.HelpCommand.class && c.getAnnotation(Command.class).name().equals(named)) {
+                return c;
+            }
+        }
+        return null;
     }
 
     /** Runs one command line with the given output streams; returns the exit code. */
     public static int run(String[] args, PrintWriter out, PrintWriter err) {
-        boolean verbose = java.util.Arrays.asList(args).contains("--verbose");
-        quietLogs(verbose);
-        // Nothing vitscope runs downloads anything: DJL's native library comes from Maven Central.
-        System.setProperty("ai.djl.offline", System.getProperty("ai.djl.offline", "true"));
+        Timings.mark("JVM start, up to main");
+        boolean verbose = settings(args);
         Engines.start(); // the MKL fast path must be in place before anything loads libtorch
-        CommandLine cl = new CommandLine(new Main());
+        Timings.mark("MKL fast path");
+        CommandLine cl = commandLine(args);
+        Timings.mark("picocli: commands built");
         boolean[] outputFailed = {false};
         cl.setOut(out);
         cl.setErr(err);
@@ -110,6 +150,7 @@ public final class Main {
             code = outputFailed(failure, err);
         }
         err.flush();
+        Timings.mark("command done");
         return code;
     }
 
@@ -121,6 +162,22 @@ public final class Main {
         err.println("vitscope: " + failure.describe());
         err.flush();
         return FAILED;
+    }
+
+    /**
+     * The root with the subcommand that {@code args} name (the first argument that is not an option: the root's
+     * options take no values), or with all of them when it names none (usage, {@code help}, a typo to suggest
+     * against).
+     */
+    static CommandLine commandLine(String[] args) {
+        Class<?> only = named(args);
+        CommandLine cl = new CommandLine(new Main());
+        for (Class<?> c : COMMANDS) {
+            if (only == null || c == only) {
+                cl.addSubcommand(c);
+            }
+        }
+        return cl;
     }
 
     private static String commandPath(CommandLine cl) {
@@ -152,6 +209,15 @@ public final class Main {
             }
         }
         return message;
+    }
+
+    /** The logging and DJL settings every run needs before DJL logs or looks anything up; returns --verbose. */
+    private static boolean settings(String[] args) {
+        boolean verbose = java.util.Arrays.asList(args).contains("--verbose");
+        quietLogs(verbose);
+        // Nothing vitscope runs downloads anything: DJL's native library comes from Maven Central.
+        System.setProperty("ai.djl.offline", System.getProperty("ai.djl.offline", "true"));
+        return verbose;
     }
 
     private static void quietLogs(boolean verbose) {

@@ -141,9 +141,12 @@ public final class PredictCommand implements Callable<Integer> {
                     Probe probe) {
         int failed = 0;
         try (NDManager scope = manager.newSubManager()) {
+            Timings.mark("images decoded");
             NDArray x = classifier.batch(scope, chunk);                                // (B, C, H, W)
+            Timings.mark("preprocessed");
             NDArray logits = classifier.logits(x);                                     // (B, K)
             List<Classifier.Ranking> tops = classifier.rank(logits, top);
+            Timings.mark("forward, top-k");
             for (int b = 0; b < chunk.size(); b++) {
                 if (!tops.get(b).finite()) { // a per-input error, like an unreadable file: reported, then the next one
                     String line = chunk.get(b).source() + ": " + NonFiniteLogitsException.PROBLEM;
@@ -168,6 +171,7 @@ public final class PredictCommand implements Callable<Integer> {
                 }
                 print(out, chunk.get(b).source(), modelName, tops.get(b).top(), headers, e, classifier.model().labels());
             }
+            Timings.mark("printed");
             if (dump != null) {
                 x.attach(manager);
                 logits.attach(manager);
