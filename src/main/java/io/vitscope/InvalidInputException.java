@@ -1,5 +1,8 @@
 package io.vitscope;
 
+import java.io.IOException;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
@@ -31,5 +34,33 @@ public class InvalidInputException extends VitscopeException {
     /** The offending file, or null when the input did not come from a file. */
     public Path file() {
         return file;
+    }
+
+    /**
+     * A file that could not be found, told precisely: {@code Files.exists} is false for a symbolic link loop and a
+     * dangling link too, which "no such file" would misreport.
+     *
+     * @param problem what to say when nothing is there at all ("no such file")
+     */
+    public static InvalidInputException missing(Path file, String problem) {
+        try {
+            file.toRealPath();
+        } catch (FileSystemException e) {
+            String reason = e.getReason() == null ? "" : e.getReason();
+            if (reason.contains("Too many levels of symbolic links") || reason.contains("ELOOP")) {
+                return new InvalidInputException(file, "symbolic link loop (too many levels of symbolic links)");
+            }
+            if (Files.isSymbolicLink(file)) {
+                try {
+                    return new InvalidInputException(file, "a symbolic link to " + Files.readSymbolicLink(file)
+                            + ", which does not exist");
+                } catch (IOException ignored) {
+                    // fall through to the plain problem
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // nothing more precise to say
+        }
+        return new InvalidInputException(file, problem);
     }
 }

@@ -18,7 +18,8 @@
  * checkpoint  → model, weights, image
  * model       → probe, image
  * probe       → weights
- * engine, analysis, image, weights → nothing
+ * weights     → files
+ * engine, analysis, image, files → nothing (every room that writes files uses files)
  * </pre>
  * Each package's {@code package-info.java} says what it holds and which rooms it may use.
  *

@@ -9,6 +9,7 @@ import io.vitscope.checkpoint.LoadedModel;
 import io.vitscope.engine.Engines;
 import io.vitscope.engine.MklFastPath;
 import io.vitscope.experiment.LogitScaling;
+import io.vitscope.model.Linear;
 import io.vitscope.model.VisionTransformer;
 import io.vitscope.probe.CallCapture;
 import io.vitscope.probe.Probe;
@@ -56,7 +57,7 @@ public final class Bench {
 
     /** A distribution of times, all in ms per image (or per product for the matmul). */
     public record Stats(double median, double min, double p25, double p75, double max, int n) {
-        static Stats of(double[] xs) {
+        public static Stats of(double[] xs) {
             double[] s = xs.clone();
             Arrays.sort(s);
             return new Stats(quantile(s, 0.5), s[0], quantile(s, 0.25), quantile(s, 0.75), s[s.length - 1], s.length);
@@ -68,20 +69,57 @@ public final class Bench {
         }
     }
 
+    /**
+     * A distribution-free 95 % confidence interval for the median of {@code xs}: the order statistics
+     * {@code [x(l), x(n-1-l)]} (0-based, sorted) with the largest {@code l} for which the interval misses the median
+     * with probability {@code 2·P(Binomial(n, ½) ≤ l) ≤ 0.05}. It assumes only that the values are independent draws
+     * of one distribution (rounds of an interleaved benchmark); below 6 values no such {@code l} exists and the
+     * interval is the whole range.
+     */
+    public static double[] medianInterval(double[] xs) {
+        double[] s = xs.clone();
+        Arrays.sort(s);
+        int n = s.length;
+        int l = 0;
+        double tail = Math.pow(0.5, n); // P(X ≤ 0)
+        double pk = tail;
+        for (int k = 1; k < n / 2; k++) {
+            pk = pk * (n - k + 1) / k; // P(X = k)
+            if (2 * (tail + pk) > 0.05) {
+                break;
+            }
+            tail += pk;
+            l = k;
+        }
+        if (2 * Math.pow(0.5, n) > 0.05) {
+            return new double[] {s[0], s[n - 1]};
+        }
+        return new double[] {s[l], s[n - 1 - l]};
+    }
+
     /** The large SGEMM's rate: median over iterations, and the best one. */
     public record Matmul(int m, int k, int n, Stats ms, double gflops, double bestGflops) {}
 
     /** One probe set-up's time and its overhead against the unprobed forward of the same rounds. */
     public record ProbeCost(String variant, String description, Stats msPerImage, double overheadPercent,
-                            double overheadP25, double overheadP75) {}
+                            double overheadP25, double overheadP75, double overheadLow, double overheadHigh) {}
+
+    /**
+     * Where a forward's time goes: its linear layers' products ({@code x·Wᵀ + b}, the same calls on inputs of the
+     * same shapes, with the model's own weights) replayed alone, interleaved in the same rounds as the forward. The
+     * rest of the forward is everything else: the attention's two batched products, softmax, LayerNorm, GELU, the
+     * residual adds, copies and the Java side.
+     */
+    public record Breakdown(Stats linearMsPerImage, double linearGflops, double linearSharePercent) {}
 
     /** Everything measured at one batch size. */
     public record BatchResult(int batch, Stats msPerImage, double gflops, double efficiencyMeasured,
-                              double efficiencyEstimatedPeak, List<ProbeCost> probes) {}
+                              double efficiencyEstimatedPeak, Breakdown breakdown, List<ProbeCost> probes) {}
 
     /** A whole run. */
     public record Report(String model, String weights, double gflopPerImage, String cpu, int threads,
-                         String mkl, double loadBefore, double loadAfter, Matmul matmul, PeakEstimate peak,
+                         String mkl, int packedLayers, double loadBefore, double loadAfter, Matmul matmul,
+                         PeakEstimate peak,
                          int warmup, int iterations, List<BatchResult> batches) {
 
         /** The whole report as pretty-printed JSON (NaN where a figure could not be measured). */
@@ -90,9 +128,10 @@ public final class Bench {
         }
     }
 
-    /** Probe targets from issue #3: disabled ≤ 1 % overhead, capture-all ≤ 3 %. */
+    /** Probe targets (issue #15): disabled ≤ 0.5 % overhead, capture-all ≤ 2 % at batch 8. */
     public enum Variant {
         NONE("no probe"),
+        LINEAR("the forward's linear layers alone (x·Wᵀ + b, same shapes and weights)"),
         DISABLED("started probe, x3 breakpoint on every Attention disabled"),
         CAPTURE_ALL("captureCalls(\"blocks.*.attn\"): every local of all attention calls, cleared each iteration"),
         BREAKPOINT_X3("x3 breakpoint before the softmax of every Attention (LogitScaling)");
@@ -131,20 +170,26 @@ public final class Bench {
             measure(batch, stats, overheads);
             Stats plain = stats[Variant.NONE.ordinal()];
             double rate = gflop / (plain.median() / 1e3);
+            Stats linear = stats[Variant.LINEAR.ordinal()];
+            Breakdown breakdown = new Breakdown(linear, linearFlopsPerImage() / 1e9 / (linear.median() / 1e3),
+                    overheads[Variant.LINEAR.ordinal()] == null ? Double.NaN
+                            : 100 + Stats.of(overheads[Variant.LINEAR.ordinal()]).median());
             List<ProbeCost> costs = new ArrayList<>();
             if (options.probes()) {
                 for (Variant v : Variant.values()) {
-                    if (v != Variant.NONE) {
+                    if (v != Variant.NONE && v != Variant.LINEAR) {
                         Stats o = Stats.of(overheads[v.ordinal()]);
+                        double[] ci = medianInterval(overheads[v.ordinal()]);
                         costs.add(new ProbeCost(v.label(), v.description, stats[v.ordinal()], o.median(), o.p25(),
-                                o.p75()));
+                                o.p75(), ci[0], ci[1]));
                     }
                 }
             }
-            results.add(new BatchResult(batch, plain, rate, rate / mm.gflops(), rate / peak.gflops(), costs));
+            results.add(new BatchResult(batch, plain, rate, rate / mm.gflops(), rate / peak.gflops(), breakdown,
+                    costs));
         }
         return new Report(loaded.name(), loaded.source(), gflop, cpuModel(), Engines.threads(),
-                MklFastPath.status(), loadBefore, loadAverage(), mm, peak, options.warmup(),
+                MklFastPath.status(), packedLayers(), loadBefore, loadAverage(), mm, peak, options.warmup(),
                 options.iterations(), results);
     }
 
@@ -174,7 +219,7 @@ public final class Bench {
 
     private void measure(int batch, Stats[] stats, double[][] overheads) {
         VisionTransformer model = loaded.model();
-        List<Variant> variants = options.probes() ? List.of(Variant.values()) : List.of(Variant.NONE);
+        List<Variant> variants = options.probes() ? List.of(Variant.values()) : List.of(Variant.NONE, Variant.LINEAR);
         int rounds = options.iterations();
         double[][] ms = new double[Variant.values().length][rounds];
         try (NDManager manager = NDManager.newBaseManager();
@@ -190,17 +235,30 @@ public final class Bench {
             manager.getEngine().setRandomSeed(0);
             var c = loaded.config();
             NDArray images = manager.randomNormal(new Shape(batch, c.inChans(), c.imgHeight(), c.imgWidth())); // (B, C, H, W)
+            List<Linear> linears = linears(model);
+            java.util.Map<Integer, NDArray> inputs = new java.util.HashMap<>(); // in-features → (B, T, in)
+            for (Linear l : linears) {
+                inputs.computeIfAbsent(l.inFeatures(), in -> manager.randomNormal(new Shape(batch, c.numTokens(), in)));
+            }
             for (int round = -options.warmup(); round < rounds; round++) {
                 for (int j = 0; j < variants.size(); j++) {
                     // Rotate the order each round so no variant always runs right after another (cache, allocator).
                     Variant v = variants.get(Math.floorMod(j + round, variants.size()));
                     Probe probe = switch (v) {
-                        case NONE -> null;
+                        case NONE, LINEAR -> null;
                         case DISABLED -> disabled;
                         case CAPTURE_ALL -> capture;
                         case BREAKPOINT_X3 -> x3;
                     };
                     long t0 = System.nanoTime();
+                    if (v == Variant.LINEAR) {
+                        replay(linears, inputs);
+                        long t1 = System.nanoTime();
+                        if (round >= 0) {
+                            ms[v.ordinal()][round] = (t1 - t0) / 1e6 / batch;
+                        }
+                        continue;
+                    }
                     if (probe != null) {
                         probe.start();
                     }
@@ -231,6 +289,45 @@ public final class Bench {
                 }
                 overheads[v.ordinal()] = o;
             }
+        }
+    }
+
+    /** How many of the model's linear layers run on packed weights (VisionTransformer.packWeights); 0 if none. */
+    private int packedLayers() {
+        int n = 0;
+        for (Linear l : linears(loaded.model())) {
+            n += l.isPacked() ? 1 : 0;
+        }
+        return n;
+    }
+
+    /** The model's linear layers in forward order (patch embedding and head excluded: they are not Linear blocks). */
+    private static List<Linear> linears(VisionTransformer model) {
+        List<Linear> out = new ArrayList<>();
+        for (var e : model.namedModules().entrySet()) {
+            if (e.getValue() instanceof Linear l && e.getKey().startsWith("blocks.")) {
+                out.add(l);
+            }
+        }
+        return out;
+    }
+
+    /** FLOPs per image of the replayed linear layers: 2·T·in·out each. */
+    private double linearFlopsPerImage() {
+        double flops = 0;
+        for (Linear l : linears(loaded.model())) {
+            flops += 2.0 * loaded.config().numTokens() * l.inFeatures() * l.outFeatures();
+        }
+        return flops;
+    }
+
+    private static void replay(List<Linear> linears, java.util.Map<Integer, NDArray> inputs) {
+        for (Linear l : linears) {
+            NDArray x = inputs.get(l.inFeatures());
+            var p = l.namedParameters();
+            NDArray w = p.get("weight").getArray();
+            NDArray b = p.containsKey("bias") ? p.get("bias").getArray() : null;
+            x.getNDArrayInternal().linear(x, w, b).close();
         }
     }
 

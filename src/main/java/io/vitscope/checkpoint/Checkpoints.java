@@ -84,7 +84,7 @@ public final class Checkpoints {
         try (InputStream in = Files.newInputStream(file)) {
             return in.readNBytes(n);
         } catch (NoSuchFileException e) {
-            throw new InvalidInputException(file, "no such file");
+            throw InvalidInputException.missing(file, "no such file");
         } catch (IOException e) {
             throw new InvalidInputException(file, "cannot read: " + e.getMessage());
         }

@@ -63,6 +63,11 @@ public record HfModelDir(Path dir, VitConfig config, List<String> classNames, Da
 
     /** Reads and checks the directory's configs and finds its weights file. */
     public static HfModelDir read(Path dir) {
+        return read(dir, null);
+    }
+
+    /** Reads and checks the directory's configs, for {@code weights} (null: the directory's own weights file). */
+    public static HfModelDir read(Path dir, Path weights) {
         if (!Files.isDirectory(dir)) {
             throw new InvalidInputException(dir, "is not a directory: a Hugging Face model directory holds "
                     + CONFIG + " and " + WEIGHTS);
@@ -78,7 +83,7 @@ public record HfModelDir(Path dir, VitConfig config, List<String> classNames, Da
         DataConfig data = Files.exists(preFile)
                 ? dataConfig(Json.read(preFile), vit)
                 : defaultDataConfig(vit);
-        return new HfModelDir(dir, vit, classes, data, weightsFile(dir));
+        return new HfModelDir(dir, vit, classes, data, weights != null ? weights : weightsFile(dir));
     }
 
     private static Path weightsFile(Path dir) {

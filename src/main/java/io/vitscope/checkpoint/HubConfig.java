@@ -43,6 +43,16 @@ public record HubConfig(String architecture, VitConfig config, DataConfig dataCo
         }
     }
 
+    /** Whether a {@code config.json} is a transformers one (it names its {@code model_type}). */
+    static boolean isTransformersConfig(Path config) {
+        try {
+            JsonElement json = JsonParser.parseString(Files.readString(config));
+            return json.isJsonObject() && json.getAsJsonObject().has("model_type");
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
+    }
+
     /** Whether a JSON object looks like a timm hub config rather than a transformers one. */
     static boolean isHubConfig(JsonObject json) {
         return json.has("architecture") && !json.has("model_type");
@@ -74,7 +84,8 @@ public record HubConfig(String architecture, VitConfig config, DataConfig dataCo
     static HubConfig parse(Path file, JsonObject root) {
         Json json = new Json(file, root);
         if (!json.has("architecture")) {
-            throw new InvalidInputException(file, "the model config has no 'architecture' key (a timm config.json names it)");
+            throw new InvalidInputException(file, "the model config has no 'architecture' key (a timm config.json names "
+                    + "it) and no 'model_type' (a Hugging Face one names it): this is not a model's config");
         }
         String arch = json.string("architecture", null);
         Optional<Preset> preset = Presets.find(arch);

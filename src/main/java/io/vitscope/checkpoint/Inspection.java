@@ -10,8 +10,7 @@ import io.vitscope.model.VisionTransformer;
 import io.vitscope.model.VitConfig;
 import io.vitscope.weights.Shapes;
 import io.vitscope.weights.TensorSource;
-import java.io.IOException;
-import java.io.UncheckedIOException;
+import io.vitscope.files.Outputs;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -113,7 +112,7 @@ public record Inspection(Path file, Checkpoints.Format format, Optional<Checkpoi
 
     private static Path weightsFile(Path file) {
         if (!Files.exists(file)) {
-            throw new InvalidInputException(file, "no such file or folder");
+            throw InvalidInputException.missing(file, "no such file or folder");
         }
         if (Files.isDirectory(file)) {
             for (String name : List.of("model.safetensors", "pytorch_model.bin", "model.pth", "model.npz")) {
@@ -224,10 +223,6 @@ public record Inspection(Path file, Checkpoints.Format format, Optional<Checkpoi
             o.add("mis_shaped", new GsonBuilder().create().toJsonTree(r.misShaped()));
         });
         problem.ifPresent(p -> o.addProperty("problem", p));
-        try {
-            Files.writeString(out, new GsonBuilder().setPrettyPrinting().create().toJson(o) + "\n");
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        Outputs.writeString(out, "out", new GsonBuilder().setPrettyPrinting().create().toJson(o) + "\n");
     }
 }

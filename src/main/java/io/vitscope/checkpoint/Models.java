@@ -51,14 +51,20 @@ public final class Models {
      */
     public static LoadedModel load(String arch, Path weights) {
         if (!Files.exists(weights)) {
-            throw new InvalidInputException(weights, "no such file or folder");
+            throw InvalidInputException.missing(weights, "no such file or folder");
         }
         if (Files.isDirectory(weights)) {
             return loadFolder(arch, weights);
         }
         Path sibling = weights.resolveSibling(CONFIG);
         if (arch == null && Files.isRegularFile(sibling)) {
-            return loadFolderConfig(weights, sibling);
+            if (!HubConfig.isTransformersConfig(sibling)) {
+                return loadFolderConfig(weights, sibling);
+            }
+            // A Hugging Face folder's config.json beside the file: the file is that folder's weights.
+            HfModelDir hf = HfModelDir.read(weights.toAbsolutePath().getParent(), weights);
+            return loadInto(weights.toAbsolutePath().getParent().getFileName().toString(), hf.config(), hf.dataConfig(),
+                    Optional.of(hf.classNames()), weights, false);
         }
         if (arch == null) {
             return loadInferred(weights);
@@ -77,8 +83,10 @@ public final class Models {
         if (preset.isEmpty()) {
             throw new InvalidInputException(weights, "cannot tell which architecture these weights are for"
                     + inferred.map(a -> " (their shapes say " + a + ", which is no preset)").orElse("")
-                    + ": name the architecture (one of " + String.join(", ", Presets.names()) + "), or put timm's "
-                    + "config.json beside the file");
+                    + ": the file alone does not say its architecture, and no config.json is beside it. Give the "
+                    + "model's folder (a Hugging Face folder: config.json, model.safetensors; or a timm one: "
+                    + "config.json, model.safetensors), put its config.json beside the file, or name the architecture "
+                    + "(one of " + String.join(", ", Presets.names()) + ")");
         }
         Preset p = preset.get();
         return loadInto(p.name(), p.config(), p.dataConfig(), Optional.empty(), weights, true);

@@ -214,7 +214,7 @@ public final class TorchCheckpoint implements AutoCloseable {
         try {
             ch = FileChannel.open(file, StandardOpenOption.READ);
         } catch (NoSuchFileException e) {
-            throw new InvalidInputException(file, "no such file");
+            throw InvalidInputException.missing(file, "no such file");
         } catch (IOException e) {
             throw new InvalidInputException(file, "cannot open: " + message(e));
         }

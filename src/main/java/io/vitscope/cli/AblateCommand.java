@@ -68,10 +68,11 @@ public final class AblateCommand implements Callable<Integer> {
                 r = HeadAblation.run(loaded, x, mode == Mode.mean ? HeadAblation.Mode.MEAN : HeadAblation.Mode.ZERO, c,
                         batch, bar::stepTo);
             }
-            Path out = output.dir();
-            r.save(out);
-            Plots.save(r.plot(), out.resolve("ablation.png"), Plots.Format.PNG, output.width,
-                    OutputOptions.heatmapHeight(r.blocks()));
+            Path out = output.write(dir -> {
+                r.save(dir);
+                Plots.save(r.plot(), dir.resolve("ablation.png"), Plots.Format.PNG, output.width,
+                        OutputOptions.heatmapHeight(r.blocks()));
+            });
             stdout.printf(Locale.ROOT, "target %s (%d), clean logit %.4f; %d ablations (%s)%n", r.targetLabel(),
                     r.target(), r.cleanLogit(), cells, mode);
             stdout.println("largest changes:");

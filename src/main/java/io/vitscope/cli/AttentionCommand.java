@@ -2,6 +2,7 @@ package io.vitscope.cli;
 
 import io.vitscope.analysis.AttentionRollout.Fusion;
 import io.vitscope.checkpoint.LoadedModel;
+import io.vitscope.files.Outputs;
 import io.vitscope.plot.AttentionFigure;
 import io.vitscope.plot.Plots;
 import io.vitscope.predict.Classifier;
@@ -80,6 +81,9 @@ public final class AttentionCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    @picocli.CommandLine.ParentCommand
+    Main parent;
+
     @Mixin
     ModelOptions modelOptions;
 
@@ -155,7 +159,11 @@ public final class AttentionCommand implements Callable<Integer> {
             return relevance(stdout, fmt);
         }
         AttentionFigure figure;
+        long start = System.nanoTime();
+        long loadedAt;
+        long drawnAt;
         try (LoadedModel loaded = modelOptions.load()) {
+            loadedAt = System.nanoTime();
             Classifier classifier = new Classifier(loaded);
             Input input = index.pick(classifier.read(image), image);
             AttentionFigure.Builder request = AttentionFigure.request(classifier, input, block)
@@ -169,11 +177,13 @@ public final class AttentionCommand implements Callable<Integer> {
                 request.optDiscard(discard);
             }
             figure = request.draw();
+            drawnAt = System.nanoTime();
         }
         if (saveWeights != null) {
             figure.saveWeights(saveWeights);
         }
         figure.save(out, fmt, size.width);
+        timing(start, loadedAt, drawnAt);
         stdout.println("Wrote " + out + " (" + figure.describe() + "; top-1 " + figure.top1().label() + " "
                 + String.format(Locale.ROOT, "%.4f", figure.top1().probability()) + ")");
         if (saveWeights != null) {
@@ -187,7 +197,11 @@ public final class AttentionCommand implements Callable<Integer> {
     /** A gradient mode: {@link RelevanceFigure}'s one-panel map of the target class. */
     private int relevance(PrintWriter stdout, Plots.Format fmt) {
         RelevanceFigure figure;
+        long start = System.nanoTime();
+        long loadedAt;
+        long drawnAt;
         try (LoadedModel loaded = modelOptions.load()) {
+            loadedAt = System.nanoTime();
             Classifier classifier = new Classifier(loaded);
             Input input = index.pick(classifier.read(image), image);
             RelevanceFigure.Builder request = RelevanceFigure.request(classifier, input, mode.method)
@@ -202,11 +216,13 @@ public final class AttentionCommand implements Callable<Integer> {
                 request.optSteps(igSteps);
             }
             figure = request.draw();
+            drawnAt = System.nanoTime();
         }
         if (saveWeights != null) {
             figure.saveWeights(saveWeights);
         }
         figure.save(out, fmt, size.width);
+        timing(start, loadedAt, drawnAt);
         stdout.println("Wrote " + out + " (" + figure.describe() + ")");
         if (mode == Mode.integrated_gradients) {
             stdout.printf(Locale.ROOT, "completeness gap: sum IG - (y(x) - y(x')) = %.4g (y(x) = %.4g)%n",
@@ -220,9 +236,27 @@ public final class AttentionCommand implements Callable<Integer> {
         return Main.OK;
     }
 
+    /**
+     * With {@code --verbose}, one line on stderr: the time to load the model, to compute the map (image read,
+     * forward, backward where the mode needs it, and the figure's layout) and to write the files.
+     */
+    private void timing(long start, long loadedAt, long drawnAt) {
+        if (parent != null && parent.verbose) {
+            PrintWriter err = spec.commandLine().getErr();
+            err.printf(Locale.ROOT, "vitscope: timing: load %.0f ms, map %.0f ms (%s), write %.0f ms%n",
+                    (loadedAt - start) / 1e6, (drawnAt - loadedAt) / 1e6, mode.cliName(),
+                    (System.nanoTime() - drawnAt) / 1e6);
+            err.flush();
+        }
+    }
+
     /** Checks what can be checked before the model loads; returns the output format. */
     private Plots.Format checkOptions() {
         BadValue.check(columns >= 1, spec, "--columns must be at least 1, got " + columns);
+        Outputs.checkFile(out, "out");
+        if (saveWeights != null) {
+            Outputs.checkFile(saveWeights, "saveWeights");
+        }
         boolean gradient = mode.method != null;
         BadValue.check(!gradient || block == null, spec, "--block applies to --mode mean, cls and rollout; "
                 + mode.cliName() + " uses every block");

@@ -7,6 +7,7 @@ import io.vitscope.checkpoint.LoadedModel;
 import io.vitscope.probe.CallCapture;
 import io.vitscope.probe.CallRecord;
 import io.vitscope.probe.Probe;
+import io.vitscope.files.Outputs;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
@@ -49,6 +50,7 @@ public final class CaptureCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter o = spec.commandLine().getOut();
+        Outputs.checkFile(out, "out");
         boolean pattern = Probe.isPattern(call);
         try (LoadedModel loaded = modelOptions.load(); NDManager manager = NDManager.newBaseManager();
              Probe probe = Probe.on(loaded.model())) {

@@ -50,10 +50,11 @@ public final class DlaCommand implements Callable<Integer> {
             int c = Interventions.target(target, loaded);
             DirectLogitAttribution.Result r = DirectLogitAttribution.run(loaded,
                     Interventions.tensor(manager, new Classifier(loaded), image), c);
-            Path out = output.dir();
-            r.save(out);
-            Plots.save(r.plot(), out.resolve("dla.png"), Plots.Format.PNG, output.width,
-                    OutputOptions.heatmapHeight(cfg.depth()));
+            Path out = output.write(dir -> {
+                r.save(dir);
+                Plots.save(r.plot(), dir.resolve("dla.png"), Plots.Format.PNG, output.width,
+                        OutputOptions.heatmapHeight(cfg.depth()));
+            });
             double heads = 0;
             for (double[] row : r.heads()) {
                 for (double v : row) {

@@ -7,6 +7,7 @@ import io.vitscope.plot.Plots;
 import io.vitscope.predict.Classifier;
 import io.vitscope.predict.Input;
 import io.vitscope.predict.Prediction;
+import io.vitscope.files.Outputs;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
@@ -80,6 +81,7 @@ public final class ExperimentCommand implements Callable<Integer> {
             double[] fs = parseFactors(factors);
             BadValue.check(top >= 1, spec, "--top must be at least 1, got " + top);
             BadValue.check(block == null || block >= 0, spec, "--block must be 0 or more, got " + block);
+            Outputs.checkFolder(out, "out");
             PrintWriter stdout = spec.commandLine().getOut();
             PrintWriter stderr = spec.commandLine().getErr();
             try (LoadedModel loaded = modelOptions.load()) {

@@ -1,8 +1,7 @@
 package io.vitscope.cli;
 
-import ai.djl.engine.Engine;
-import ai.djl.pytorch.jni.JniUtils;
 import io.vitscope.checkpoint.LoadedModel;
+import io.vitscope.files.Outputs;
 import io.vitscope.image.Image8;
 import io.vitscope.predict.Classifier;
 import io.vitscope.predict.Input;
@@ -69,8 +68,8 @@ public final class FaithfulnessCommand implements Callable<Integer> {
             description = "Seed of the random baseline's maps (default ${DEFAULT-VALUE}).")
     long seed;
 
-    @Option(names = "--threads", paramLabel = "N", description = "CPU threads for libtorch (default: the engine's).")
-    Integer threads;
+    @Mixin
+    ThreadsOption threads;
 
     @Override
     public Integer call() {
@@ -97,13 +96,8 @@ public final class FaithfulnessCommand implements Callable<Integer> {
             throw new BadValue(spec, idx == null ? "name the images (files, folders or .npy) or pass --idx FILE"
                     : "pass either IMAGE arguments or --idx, not both");
         }
-        if (threads != null) {
-            if (threads < 1) {
-                throw new BadValue(spec, "--threads must be at least 1, got " + threads);
-            }
-            Engine.getEngine("PyTorch");
-            JniUtils.setNumThreads(threads);
-        }
+        Outputs.checkFolder(out, "out");
+        threads.start();
         try (LoadedModel loaded = modelOptions.load()) {
             Classifier classifier = new Classifier(loaded);
             List<Supplier<float[]>> sources = idx != null ? fromIdx(classifier) : fromFiles(classifier);

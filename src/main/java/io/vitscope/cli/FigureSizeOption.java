@@ -1,5 +1,6 @@
 package io.vitscope.cli;
 
+import io.vitscope.plot.Plots;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -13,9 +14,10 @@ final class FigureSizeOption {
     int width;
 
     @Option(names = "--width", paramLabel = "PX", defaultValue = "1000",
-            description = "Figure width in pixels; the height follows (default ${DEFAULT-VALUE}).")
+            description = "Figure width in pixels, 100..16384; the height follows (default ${DEFAULT-VALUE}).")
     void setWidth(int px) {
-        BadValue.check(px >= 100, mixee, "--width must be at least 100 pixels, got " + px);
+        BadValue.check(px >= 100 && px <= Plots.MAX_SIDE, mixee, "--width must be in 100.." + Plots.MAX_SIDE
+                + " pixels, got " + px);
         width = px;
     }
 }

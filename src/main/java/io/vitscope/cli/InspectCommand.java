@@ -1,6 +1,7 @@
 package io.vitscope.cli;
 
 import io.vitscope.checkpoint.Inspection;
+import io.vitscope.files.Outputs;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -39,6 +40,9 @@ public class InspectCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (json != null) {
+            Outputs.checkFile(json, "json");
+        }
         Inspection inspection = Inspection.of(file, arch);
         PrintWriter out = spec.commandLine().getOut();
         out.print(inspection.text());

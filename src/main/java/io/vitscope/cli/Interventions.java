@@ -4,13 +4,10 @@ import io.vitscope.InvalidArgumentException;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import io.vitscope.VitscopeException;
 import io.vitscope.predict.Classifier;
 import io.vitscope.predict.Input;
 import io.vitscope.checkpoint.LoadedModel;
 import io.vitscope.model.VitConfig;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** What the intervention commands (ablate, patch, lens, dla) share: option checks with the flags' names, inputs. */
@@ -96,20 +93,6 @@ final class Interventions {
     static void requireBatch(int batch) {
         if (batch < 1) {
             throw new InvalidArgumentException("--batch must be at least 1, got " + batch);
-        }
-    }
-
-    /** Creates the output folder, failing as one line when it cannot be. */
-    static Path outDir(Path out) {
-        try {
-            if (Files.exists(out) && !Files.isDirectory(out)) {
-                throw new VitscopeException("--out " + out + " is a file: give a folder for the results");
-            }
-            Files.createDirectories(out);
-            return out;
-        } catch (IOException e) {
-            throw new VitscopeException("cannot create " + out + " (" + e.getMessage() + "); choose a folder you can "
-                    + "write to", e);
         }
     }
 }

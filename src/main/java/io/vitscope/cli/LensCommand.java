@@ -59,11 +59,12 @@ public final class LensCommand implements Callable<Integer> {
             LogitLens.Result r = LogitLens.run(loaded, Interventions.tensor(manager, new Classifier(loaded), image), c,
                     patches,
                     norm == NormName.recompute ? LogitLens.Norm.RECOMPUTE : LogitLens.Norm.FINAL_SCALE);
-            Path out = output.dir();
-            r.save(out);
-            Plots.save(r.table(), out.resolve("logit_lens_table.png"), Plots.Format.PNG, output.width, 0);
-            Plots.save(r.chart(), out.resolve("logit_lens_target.png"), Plots.Format.PNG, output.width,
-                    output.width * 9 / 16);
+            Path out = output.write(dir -> {
+                r.save(dir);
+                Plots.save(r.table(), dir.resolve("logit_lens_table.png"), Plots.Format.PNG, output.width, 0);
+                Plots.save(r.chart(), dir.resolve("logit_lens_target.png"), Plots.Format.PNG, output.width,
+                        output.width * 9 / 16);
+            });
             float[][] p = r.probabilities();
             stdout.printf(Locale.ROOT, "%-28s %-20s %9s %9s%n", "residual stream", "top-1", "P(top-1)",
                     "P(target)");

@@ -18,8 +18,8 @@ final class LogitScaleOption {
     @Option(names = "--scale-attn-logits", paramLabel = "S",
             description = "Multiply every attention layer's pre-softmax logits by S first (NoPdb's 'attn = attn * 3').")
     void setScale(Double s) {
-        BadValue.check(s == null || (s > 0 && Double.isFinite(s)), mixee,
-                "--scale-attn-logits must be a positive number, got " + s);
+        BadValue.check(s == null || LogitScaling.isValidFactor(s), mixee,
+                "--scale-attn-logits must be " + LogitScaling.VALID + ", got " + s);
         scale = s;
     }
 

@@ -3,8 +3,10 @@ package io.vitscope.cli;
 import io.vitscope.InvalidArgumentException;
 import io.vitscope.InvalidInputException;
 import io.vitscope.VitscopeException;
-import java.io.PrintWriter;
 import io.vitscope.engine.Engines;
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
+import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.util.Locale;
 import picocli.CommandLine;
@@ -18,17 +20,25 @@ import picocli.CommandLine.ScopeType;
  * a check ({@link BadValue}), a request the library refuses ({@link InvalidArgumentException}: an unknown preset,
  * module path or site, a block out of range); 3 an unusable input file ({@link InvalidInputException}); 1 anything
  * else, including every other exception (an {@code IllegalArgumentException} from DJL or a bug is not a usage error).
+ * Standard output is checked ({@link StandardOutput}): a failed write ends the run with 1 and
+ * {@code vitscope: cannot write standard output: <reason>}; a closed pipe ends it quietly with 141 (128 + SIGPIPE).
  *
  * <p>It also starts the engine ({@link Engines#start()}), as whoever starts the engine must.
  */
 @Command(name = "vitscope", mixinStandardHelpOptions = true, version = "vitscope 0.1.0",
-        description = "A Vision Transformer inference engine with a debugger built in.",
-        subcommands = {PredictCommand.class, CaptureCommand.class, AttentionCommand.class, ExperimentCommand.class,
-                AblateCommand.class, PatchCommand.class, LensCommand.class, DlaCommand.class,
-                DatasetCommand.class, BenchCommand.class, EvalCommand.class, TrainCommand.class, FetchCommand.class,
-                ServeCommand.class, FaithfulnessCommand.class, InspectCommand.class,
-                CommandLine.HelpCommand.class})
+        description = "A Vision Transformer inference engine with a debugger built in.")
 public final class Main {
+
+    /**
+     * The subcommands, in the order the usage lists them. Not in {@code @Command(subcommands = ...)}: picocli would
+     * build the model of all of them, by reflection, on every run (a quarter of a cold {@code predict} was spent
+     * there); {@link #commandLine} builds only the one that runs.
+     */
+    static final java.util.List<Class<?>> COMMANDS = java.util.List.of(PredictCommand.class, CaptureCommand.class,
+            AttentionCommand.class, ExperimentCommand.class, AblateCommand.class, PatchCommand.class, LensCommand.class,
+            DlaCommand.class, DatasetCommand.class, BenchCommand.class, EvalCommand.class, TrainCommand.class,
+            FetchCommand.class, ServeCommand.class, FaithfulnessCommand.class, InspectCommand.class,
+            CommandLine.HelpCommand.class);
 
     public static final int OK = 0;
     public static final int FAILED = 1;
@@ -40,25 +50,67 @@ public final class Main {
     boolean verbose;
 
     public static void main(String[] args) {
-        System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+        settings(args); // before the preload's first log line
+        Thread preload = loadsModel(args) ? Engines.preload() : null;
+        // Not System.out: a PrintStream swallows write errors (a full disk, a closed pipe); StandardOutput reports them.
+        int code = run(args, StandardOutput.of(new FileOutputStream(FileDescriptor.out)), new PrintWriter(System.err, true));
+        if (preload != null) {
+            try {
+                preload.join(); // exiting while libtorch's initialisers run can crash the process
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        System.exit(code);
+    }
+
+    /**
+     * Whether {@code args} run a command that loads a model (one with {@link ModelOptions}), not just its help: then
+     * {@link #main} loads libtorch in the background while the command line is parsed.
+     */
+    static boolean loadsModel(String[] args) {
+        if (java.util.Arrays.stream(args).anyMatch(a -> a.equals("-h") || a.equals("--help") || a.equals("-V")
+                || a.equals("--version"))) {
+            return false;
+        }
+        Class<?> command = named(args);
+        return command != null && java.util.Arrays.stream(command.getDeclaredFields())
+                .anyMatch(f -> f.getType() == ModelOptions.class);
+    }
+
+    /** The subcommand class that {@code args} name, or null (usage, {@code help}, a typo). */
+    private static Class<?> named(String[] args) {
+        String named = java.util.Arrays.stream(args).filter(a -> !a.startsWith("-")).findFirst().orElse(null);
+        for (Class<?> c : COMMANDS) {
+            if (c != CommandLine.HelpCommand.class && c.getAnnotation(Command.class).name().equals(named)) {
+                return c;
+            }
+        }
+        return null;
     }
 
     /** Runs one command line with the given output streams; returns the exit code. */
     public static int run(String[] args, PrintWriter out, PrintWriter err) {
-        boolean verbose = java.util.Arrays.asList(args).contains("--verbose");
-        quietLogs(verbose);
-        // Nothing vitscope runs downloads anything: DJL's native library comes from Maven Central.
-        System.setProperty("ai.djl.offline", System.getProperty("ai.djl.offline", "true"));
+        Timings.mark("JVM start, up to main");
+        boolean verbose = settings(args);
         Engines.start(); // the MKL fast path must be in place before anything loads libtorch
-        CommandLine cl = new CommandLine(new Main());
+        Timings.mark("MKL fast path");
+        CommandLine cl = commandLine(args);
+        Timings.mark("picocli: commands built");
+        boolean[] outputFailed = {false};
         cl.setOut(out);
         cl.setErr(err);
         cl.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
+            StandardOutput.Failure failure = StandardOutput.failureIn(e);
+            if (failure != null) {
+                outputFailed[0] = true;
+                return outputFailed(failure, commandLine.getErr());
+            }
             int code = exitCode(e);
             String message = message(e, commandLine);
             if (code == FAILED && !(e instanceof VitscopeException)) {
                 message = "internal error: " + e.getClass().getSimpleName() + ": " + message
-                        + " (run with --verbose for the stack trace)";
+                        + (verbose ? "" : " (run with --verbose for the stack trace)");
             }
             commandLine.getErr().println("vitscope: " + message.replace('\n', ' '));
             if (verbose) {
@@ -78,10 +130,54 @@ public final class Main {
             e.getCommandLine().getErr().flush();
             return USAGE;
         });
-        int code = cl.execute(args);
-        out.flush();
+        // Help and version text is printed by picocli itself, outside the handler above: a failed write there would
+        // reach picocli's last resort, which prints a stack trace.
+        cl.setExecutionStrategy(parseResult -> {
+            try {
+                return new CommandLine.RunLast().execute(parseResult);
+            } catch (StandardOutput.Failure failure) {
+                outputFailed[0] = true;
+                return outputFailed(failure, err);
+            }
+        });
+        int code;
+        try {
+            code = cl.execute(args);
+            if (!outputFailed[0]) {
+                out.flush();
+            }
+        } catch (StandardOutput.Failure failure) { // the last flush
+            code = outputFailed(failure, err);
+        }
         err.flush();
+        Timings.mark("command done");
         return code;
+    }
+
+    /** Standard output failed: a closed pipe ends the run quietly (141), anything else with one line (1). */
+    private static int outputFailed(StandardOutput.Failure failure, PrintWriter err) {
+        if (failure.brokenPipe()) {
+            return StandardOutput.BROKEN_PIPE;
+        }
+        err.println("vitscope: " + failure.describe());
+        err.flush();
+        return FAILED;
+    }
+
+    /**
+     * The root with the subcommand that {@code args} name (the first argument that is not an option: the root's
+     * options take no values), or with all of them when it names none (usage, {@code help}, a typo to suggest
+     * against).
+     */
+    static CommandLine commandLine(String[] args) {
+        Class<?> only = named(args);
+        CommandLine cl = new CommandLine(new Main());
+        for (Class<?> c : COMMANDS) {
+            if (only == null || c == only) {
+                cl.addSubcommand(c);
+            }
+        }
+        return cl;
     }
 
     private static String commandPath(CommandLine cl) {
@@ -109,10 +205,19 @@ public final class Main {
         if (e instanceof InvalidArgumentException iae && iae.parameter() != null) {
             String flag = "--" + iae.parameter().replaceAll("([a-z])([A-Z])", "$1-$2").toLowerCase(Locale.ROOT);
             if (message.startsWith(iae.parameter() + " ") && commandLine.getCommandSpec().findOption(flag) != null) {
-                message = "--" + message;
+                message = flag + message.substring(iae.parameter().length());
             }
         }
         return message;
+    }
+
+    /** The logging and DJL settings every run needs before DJL logs or looks anything up; returns --verbose. */
+    private static boolean settings(String[] args) {
+        boolean verbose = java.util.Arrays.asList(args).contains("--verbose");
+        quietLogs(verbose);
+        // Nothing vitscope runs downloads anything: DJL's native library comes from Maven Central.
+        System.setProperty("ai.djl.offline", System.getProperty("ai.djl.offline", "true"));
+        return verbose;
     }
 
     private static void quietLogs(boolean verbose) {

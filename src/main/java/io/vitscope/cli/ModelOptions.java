@@ -1,5 +1,6 @@
 package io.vitscope.cli;
 
+import ai.djl.engine.Engine;
 import io.vitscope.checkpoint.LoadedModel;
 import io.vitscope.checkpoint.Models;
 import io.vitscope.hub.ModelCache;
@@ -29,6 +30,9 @@ public final class ModelOptions {
      * --model's weights from the model cache, else the embedded model; then --labels' class names.
      */
     public LoadedModel load() {
+        Timings.mark("arguments parsed");
+        Engine.getEngine("PyTorch"); // what loading does first anyway; apart, so that its time can be told apart
+        Timings.mark("DJL engine + libtorch loaded");
         LoadedModel loaded;
         if (weights != null) {
             loaded = Models.load(model == null ? null : Presets.get(model).name(), weights);
@@ -38,6 +42,8 @@ public final class ModelOptions {
         } else {
             loaded = Models.loadDefault();
         }
-        return labels == null ? loaded : Models.withLabels(loaded, labels);
+        loaded = labels == null ? loaded : Models.withLabels(loaded, labels);
+        Timings.mark("model built, weights loaded");
+        return loaded;
     }
 }

@@ -117,16 +117,17 @@ public final class PatchCommand implements Callable<Integer> {
                 throw new ActivationPatching.SameTopClassException(e.top1(), loaded.labels().get(e.top1()),
                         "--classes A,B");
             }
-            Path out = output.dir();
-            r.save(out);
-            Path png = out.resolve("patching.png");
-            if (a == Act.Z) {
-                Plots.save(r.plot(), png, Plots.Format.PNG, output.width,
-                        OutputOptions.heatmapHeight(r.blocks().length));
-            } else {
-                Plots.save(r.plot(AttentionPlots.forDisplay(classifier.transform().denormalize(ri.tensor())),
-                        cfg.gridHeight(), cfg.gridWidth()), png, Plots.Format.PNG, output.width, 0);
-            }
+            Path out = output.write(dir -> {
+                r.save(dir);
+                Path png = dir.resolve("patching.png");
+                if (a == Act.Z) {
+                    Plots.save(r.plot(), png, Plots.Format.PNG, output.width,
+                            OutputOptions.heatmapHeight(r.blocks().length));
+                } else {
+                    Plots.save(r.plot(AttentionPlots.forDisplay(classifier.transform().denormalize(ri.tensor())),
+                            cfg.gridHeight(), cfg.gridWidth()), png, Plots.Format.PNG, output.width, 0);
+                }
+            });
             stdout.printf(Locale.ROOT, "c_clean %s (%d), c_corrupt %s (%d): LD_clean %.4f, LD_corrupt %.4f; %d cells "
                     + "of %s%n", r.cleanLabel(), r.cClean(), r.corruptLabel(), r.cCorrupt(), r.ldClean(), r.ldCorrupt(),
                     cells, a.id());

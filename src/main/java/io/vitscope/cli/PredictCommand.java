@@ -82,7 +82,10 @@ public final class PredictCommand implements Callable<Integer> {
             }
             Classifier classifier = new Classifier(loaded);
             PredictionRun run = PredictionRun.builder(classifier).setInputs(files).optBatch(batch).optTop(top)
-                    .optDump(dump).optFailFast(failFast).optProgress(progress::stepTo).build();
+                    .optDump(dump).optFailFast(failFast).optPhases(Timings::mark).optProgress(done -> {
+                        progress.stepTo(done);
+                        Timings.mark("printed");
+                    }).build();
             summary = run.run(result -> {
                 if (result instanceof PredictionRun.Failed f) {
                     err.println("vitscope: " + f.error().getMessage());

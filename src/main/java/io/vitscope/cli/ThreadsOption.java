@@ -16,7 +16,8 @@ final class ThreadsOption {
     @Option(names = "--threads", paramLabel = "N",
             description = "libtorch intra-op threads (default: libtorch's choice, one per physical core).")
     void setThreads(Integer n) {
-        BadValue.check(n == null || n >= 1, mixee, "--threads must be at least 1, got " + n);
+        BadValue.check(n == null || n >= 1 && n <= Engines.MAX_THREADS, mixee,
+                "--threads must be from 1 to " + Engines.MAX_THREADS + ", got " + n);
         threads = n;
     }
 

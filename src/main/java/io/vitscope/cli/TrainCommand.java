@@ -99,7 +99,7 @@ public class TrainCommand implements Callable<Integer> {
     double labelSmoothing = TrainOptions.DEFAULTS.labelSmoothing();
 
     @Option(names = "--limit", paramLabel = "N", description = "Train on the first N training images only (default: all).")
-    int limit;
+    Integer limit;
 
     @Mixin
     ThreadsOption threads;
@@ -126,6 +126,11 @@ public class TrainCommand implements Callable<Integer> {
         PrintWriter stdout = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         PrintWriter log = quiet ? new PrintWriter(java.io.Writer.nullWriter()) : stdout;
+        // Left out means all; an explicit 0 used to mean all too, silently (the library's convention), which reads
+        // as "train on nothing".
+        BadValue.check(limit == null || limit >= 1, spec, "--limit must be at least 1, got " + limit
+                + " (leave it out to train on every image)");
+        int limit = this.limit == null ? 0 : this.limit;
         TrainOptions options;
         try {
             options = new TrainOptions(epochs, batch, seed, lr, weightDecay, Math.min(warmup, epochs),

@@ -1,12 +1,9 @@
 package io.vitscope.dataset;
 
 import com.google.gson.GsonBuilder;
-import io.vitscope.VitscopeException;
 import io.vitscope.plot.DatasetCharts;
 import io.vitscope.plot.Plots;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
+import io.vitscope.files.Outputs;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -48,19 +45,18 @@ public record DatasetSummary(String model, String weightsSha256, long images, lo
         return factors.stream().filter(f -> f.factor() == 1).findFirst().orElse(factors.get(0));
     }
 
-    /** Writes {@code summary.json}, {@code entropy_heads.png} and {@code accuracy_vs_factor.png} into {@code dir}. */
+    /**
+     * Writes {@code summary.json}, {@code entropy_heads.png} and {@code accuracy_vs_factor.png} into {@code dir}, all
+     * three or none ({@link Outputs#intoFolder}); other files in {@code dir} are kept.
+     */
     public void save(Path dir) {
-        try {
-            Files.createDirectories(dir);
-            Files.writeString(dir.resolve("summary.json"), toJson(), StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new VitscopeException("cannot write " + dir.resolve("summary.json") + " (" + e.getMessage()
-                    + "): choose a folder you can write to", e);
-        }
-        if (scoredAny()) {
-            Plots.save(entropyChart(), dir.resolve("entropy_heads.png"), Plots.Format.PNG, 800, 640);
-        }
-        Plots.save(accuracyChart(), dir.resolve("accuracy_vs_factor.png"), Plots.Format.PNG, 800, 500);
+        Outputs.intoFolder(dir, "dir", staging -> {
+            Outputs.writeString(staging.resolve("summary.json"), "dir", toJson());
+            if (scoredAny()) {
+                Plots.save(entropyChart(), staging.resolve("entropy_heads.png"), Plots.Format.PNG, 800, 640);
+            }
+            Plots.save(accuracyChart(), staging.resolve("accuracy_vs_factor.png"), Plots.Format.PNG, 800, 500);
+        });
     }
 
     private boolean scoredAny() {

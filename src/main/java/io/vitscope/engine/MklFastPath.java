@@ -42,6 +42,43 @@ public final class MklFastPath {
         return status == null ? "not applied" : status;
     }
 
+    private static Path library;
+
+    /**
+     * The native library's file: the one {@code LD_PRELOAD} names, else the build's copy on the class path (copied
+     * out of a jar once, to a temporary file); null when the build made none (no gcc).
+     */
+    static synchronized Path nativeLibrary() throws IOException {
+        if (library != null) {
+            return library;
+        }
+        String preload = System.getenv("LD_PRELOAD");
+        if (preload != null) {
+            for (String entry : preload.split("[: ]")) {
+                if (entry.endsWith("/" + LIB) && Files.isRegularFile(Paths.get(entry))) {
+                    return library = Paths.get(entry);
+                }
+            }
+        }
+        URL url = MklFastPath.class.getResource("/native/linux-x86_64/" + LIB);
+        if (url == null) {
+            return null;
+        }
+        if ("file".equals(url.getProtocol())) {
+            try {
+                return library = Paths.get(url.toURI());
+            } catch (java.net.URISyntaxException e) {
+                throw new IOException(e);
+            }
+        }
+        Path lib = Files.createTempFile("vitscope_mklfix", ".so");
+        lib.toFile().deleteOnExit();
+        try (InputStream in = url.openStream()) {
+            Files.copy(in, lib, StandardCopyOption.REPLACE_EXISTING);
+        }
+        return library = lib;
+    }
+
     private static String load() {
         if ("false".equalsIgnoreCase(System.getProperty("vitscope.mklfix"))) {
             return "off (-Dvitscope.mklfix=false)";
@@ -55,24 +92,14 @@ public final class MklFastPath {
         if (!os.contains("linux") || !(arch.equals("amd64") || arch.equals("x86_64"))) {
             return "not needed on " + os + "/" + arch;
         }
-        URL url = MklFastPath.class.getResource("/native/linux-x86_64/" + LIB);
-        if (url == null) {
-            return "unavailable (the build found no gcc): matrix products may run at half speed on AMD CPUs";
-        }
         try {
-            Path lib;
-            if ("file".equals(url.getProtocol())) {
-                lib = Paths.get(url.toURI());
-            } else {
-                lib = Files.createTempFile("vitscope_mklfix", ".so");
-                lib.toFile().deleteOnExit();
-                try (InputStream in = url.openStream()) {
-                    Files.copy(in, lib, StandardCopyOption.REPLACE_EXISTING);
-                }
+            Path lib = nativeLibrary();
+            if (lib == null) {
+                return "unavailable (the build found no gcc): matrix products may run at half speed on AMD CPUs";
             }
             System.load(lib.toAbsolutePath().toString());
             return "on (loaded before the engine)";
-        } catch (IOException | java.net.URISyntaxException | UnsatisfiedLinkError e) {
+        } catch (IOException | UnsatisfiedLinkError e) {
             return "failed to load (" + e.getMessage() + "): matrix products may run at half speed on AMD CPUs";
         }
     }

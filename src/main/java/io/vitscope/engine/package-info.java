@@ -1,7 +1,8 @@
 /**
  * Starting DJL's PyTorch engine the way vitscope wants it: {@code Engines.start(threads)}, the one entry point that
  * whoever starts the engine calls (the CLI's root, the tests' set-up, a notebook's first cell), and
- * {@code MklFastPath}, which must be in place before libtorch loads.
+ * {@code MklFastPath}, which must be in place before libtorch loads; {@code Engines.preload()} loads libtorch's
+ * libraries on a background thread, for a command line that will need them.
  *
  * <p>May use: DJL, the root's errors. No other room.
  */

@@ -39,10 +39,21 @@ public final class LogitScaling {
         };
     }
 
-    private static void requireFactor(double factor) {
-        if (!(factor > 0) || !Double.isFinite(factor)) {
-            throw new InvalidArgumentException("scale", "The attention logit scale must be a positive number, got "
-                    + factor);
+    /**
+     * Whether {@code factor} can scale the logits: positive, and still positive and finite as the float32 the logits
+     * are multiplied by (1e39 passes as a double but is ∞ in float32; 1e-50 is 0).
+     */
+    public static boolean isValidFactor(double factor) {
+        float f = (float) factor;
+        return factor > 0 && f > 0 && Float.isFinite(f);
+    }
+
+    /** What a valid factor is, for messages. */
+    public static final String VALID = "a positive float32 number, from " + Float.MIN_VALUE + " to " + Float.MAX_VALUE;
+
+    static void requireFactor(double factor) {
+        if (!isValidFactor(factor)) {
+            throw new InvalidArgumentException("scale", "The attention logit scale must be " + VALID + ", got " + factor);
         }
     }
 }

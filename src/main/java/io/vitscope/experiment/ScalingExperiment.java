@@ -147,8 +147,9 @@ public final class ScalingExperiment {
             throw new InvalidArgumentException("factors", "give at least one logit scale factor, e.g. 0.5,1,2,3,5");
         }
         for (int i = 0; i < factors.length; i++) {
-            if (!(factors[i] > 0) || !Double.isFinite(factors[i])) {
-                throw new InvalidArgumentException("factors", "logit scale factors must be positive numbers, got " + factors[i]);
+            if (!LogitScaling.isValidFactor(factors[i])) {
+                throw new InvalidArgumentException("factors", "logit scale factors must each be " + LogitScaling.VALID
+                        + ", got " + factors[i]);
             }
             for (int j = 0; j < i; j++) {
                 if (factors[j] == factors[i]) {

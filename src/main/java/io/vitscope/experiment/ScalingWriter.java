@@ -1,7 +1,6 @@
 package io.vitscope.experiment;
 
 import com.google.gson.GsonBuilder;
-import io.vitscope.VitscopeException;
 import io.vitscope.analysis.PatchWeights;
 import io.vitscope.checkpoint.LoadedModel;
 import io.vitscope.experiment.ScalingExperiment.FactorResult;
@@ -13,10 +12,8 @@ import io.vitscope.plot.Plots;
 import io.vitscope.predict.Classifier;
 import io.vitscope.predict.Input;
 import io.vitscope.predict.Prediction;
+import io.vitscope.files.Outputs;
 import java.awt.image.BufferedImage;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -51,29 +48,15 @@ public final class ScalingWriter {
     public static List<Path> write(ScalingExperiment.Result result, Classifier classifier, Input input, Path dir,
                                    int width) {
         LoadedModel loaded = classifier.model();
-        try {
-            Files.createDirectories(dir);
-        } catch (IOException e) {
-            throw new VitscopeException("cannot create " + dir + " (" + e.getMessage()
-                    + "); choose a folder you can write to", e);
-        }
         List<Path> written = new ArrayList<>();
-        written.add(write(dir, "scale.csv", csv(result, loaded.config().depth())));
-        written.add(write(dir, "scale.json", json(result, loaded)));
-        written.add(writeChart(result, loaded, dir));
-        written.addAll(writeGrids(result, classifier, input, dir, width));
-        return written;
-    }
-
-    private static Path write(Path dir, String name, String text) {
-        Path file = dir.resolve(name);
-        try {
-            Files.writeString(file, text, StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new VitscopeException("cannot write " + file + " (" + e.getMessage()
-                    + "); choose a folder you can write to", e);
-        }
-        return file;
+        // staged, then moved into dir together: a failure (a figure too large, a full disk) adds nothing to dir
+        Outputs.intoFolder(dir, "dir", staging -> {
+            written.add(Outputs.writeString(staging.resolve("scale.csv"), "dir", csv(result, loaded.config().depth())));
+            written.add(Outputs.writeString(staging.resolve("scale.json"), "dir", json(result, loaded)));
+            written.add(writeChart(result, loaded, staging));
+            written.addAll(writeGrids(result, classifier, input, staging, width));
+        });
+        return written.stream().map(p -> dir.resolve(p.getFileName().toString())).toList();
     }
 
     /** One row per factor: the top-k as rank columns, then every block's mean entropy. */

@@ -116,7 +116,7 @@ public final class ImageReader {
         try {
             size = Files.size(file);
         } catch (NoSuchFileException e) {
-            throw new InvalidInputException(file, "no such file");
+            throw InvalidInputException.missing(file, "no such file");
         } catch (IOException e) {
             throw new InvalidInputException(file, "cannot read the file: " + e.getMessage(), e);
         }

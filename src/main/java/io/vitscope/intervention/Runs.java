@@ -14,9 +14,8 @@ import io.vitscope.model.VisionTransformer;
 import io.vitscope.model.VitConfig;
 import io.vitscope.probe.Probe;
 import io.vitscope.weights.Npy;
+import io.vitscope.files.Outputs;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
@@ -152,7 +151,6 @@ final class Runs {
 
     static void writeNpy(Path file, long[] shape, float[] flat) {
         try {
-            createParent(file);
             Npy.write(file, shape, flat);
         } catch (IOException e) {
             throw cannotWrite(file, e);
@@ -160,21 +158,9 @@ final class Runs {
     }
 
     static void writeJson(Path file, Object value) {
-        try {
-            createParent(file);
-            String json = new GsonBuilder().setPrettyPrinting().serializeSpecialFloatingPointValues().create()
-                    .toJson(value);
-            Files.writeString(file, json + "\n", StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw cannotWrite(file, e);
-        }
-    }
-
-    private static void createParent(Path file) throws IOException {
-        Path parent = file.toAbsolutePath().getParent();
-        if (parent != null) {
-            Files.createDirectories(parent);
-        }
+        String json = new GsonBuilder().setPrettyPrinting().serializeSpecialFloatingPointValues().create()
+                .toJson(value);
+        Outputs.writeString(file, "file", json + "\n");
     }
 
     private static VitscopeException cannotWrite(Path file, IOException e) {

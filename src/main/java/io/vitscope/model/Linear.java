@@ -1,5 +1,7 @@
 package io.vitscope.model;
 
+import ai.djl.pytorch.jni.JniUtils;
+import io.vitscope.engine.PackedGemm;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
@@ -14,6 +16,7 @@ public final class Linear extends VitModule {
     private final int out;
     private final Parameter weight; // (out, in)
     private final Parameter bias;   // (out) or absent
+    private volatile PackedGemm packed; // the weight packed for grad-free float32 forwards, or null
 
     public Linear(int in, int out, boolean bias) {
         this.in = in;
@@ -29,6 +32,13 @@ public final class Linear extends VitModule {
             x = f.arg("input", x);                                     // (..., in)
             NDArray w = ctx.value(weight, x);
             NDArray b = bias == null ? null : ctx.value(bias, x);
+            PackedGemm p = packed;
+            if (p != null && !ctx.training() && p.source() == w && !JniUtils.isGradMode()) {
+                NDArray y = p.linear(x, b);                           // (..., out)
+                if (y != null) {
+                    return f.exit(y);
+                }
+            }
             return f.exit(x.getNDArrayInternal().linear(x, w, b).singletonOrThrow()); // (..., out)
         }
     }
@@ -37,6 +47,34 @@ public final class Linear extends VitModule {
     public Shape[] getOutputShapes(Shape[] inputShapes) {
         Shape s = inputShapes[0];
         return new Shape[] {s.slice(0, s.dimension() - 1).add(out)};
+    }
+
+    /**
+     * Packs the weight for MKL's packed GEMM ({@link PackedGemm}), used by grad-free forwards from now on; returns
+     * whether it is packed (false where packing is unavailable). A weight replaced later is noticed (the packing is
+     * ignored); a weight edited in place is not: call {@link #unpack()} first.
+     */
+    boolean pack() {
+        if (packed == null || packed.source() != weight.getArray()) {
+            unpack();
+            packed = PackedGemm.pack(weight.getArray());
+        }
+        return packed != null;
+    }
+
+    /** Whether grad-free forwards use a packed copy of the weight ({@link #pack()}). */
+    public boolean isPacked() {
+        PackedGemm p = packed;
+        return p != null && p.source() == weight.getArray();
+    }
+
+    /** Drops the packed weight; forwards use libtorch's own product again. */
+    void unpack() {
+        PackedGemm p = packed;
+        packed = null;
+        if (p != null) {
+            p.close();
+        }
     }
 
     public int inFeatures() {

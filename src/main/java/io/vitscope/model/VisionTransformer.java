@@ -279,8 +279,38 @@ public final class VisionTransformer extends VitModule implements AutoCloseable 
         return new Shape[] {new Shape(inputShapes[0].get(0), config.numClasses())};
     }
 
+    /**
+     * Packs every linear layer's weight for MKL's packed GEMM ({@link io.vitscope.engine.PackedGemm}): grad-free
+     * float32 forwards then skip re-packing the weights on every product, which makes small batches markedly faster
+     * (docs/benchmarks.md). It costs memory (a second copy of the linear weights, outside the JVM heap) and a
+     * one-off pass over them, so it pays for runs of more than a forward or two: the commands that run many
+     * forwards turn it on. Gradient forwards ({@link #forwardForGradients}) and training never use it. A weight
+     * replaced afterwards is noticed; one edited in place is not: {@link #unpackWeights()} first.
+     *
+     * @return how many linear layers were packed (0 where packing is unavailable: then nothing changes)
+     */
+    public synchronized int packWeights() {
+        int n = 0;
+        for (VitModule m : namedModules().values()) {
+            if (m instanceof Linear l && l.pack()) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /** Drops the packed weights ({@link #packWeights()}); call it before editing weights in place. */
+    public synchronized void unpackWeights() {
+        for (VitModule m : namedModules().values()) {
+            if (m instanceof Linear l) {
+                l.unpack();
+            }
+        }
+    }
+
     @Override
     public void close() {
+        unpackWeights();
         manager.close();
     }
 }

@@ -64,12 +64,12 @@ public record VitConfig(
         require((long) (imgHeight / patchSize) * (imgWidth / patchSize) < Integer.MAX_VALUE,
                 "image size %dx%d with patch %d gives more patches than a tensor dimension holds: the config is corrupt",
                 imgHeight, imgWidth, patchSize);
+        require(mlpRatio > 0 && Double.isFinite(mlpRatio), "mlp ratio must be a positive number, got %s", mlpRatio);
         require(3L * embedDim <= Integer.MAX_VALUE && embedDim * mlpRatio < Integer.MAX_VALUE,
                 "embed dim %d (mlp ratio %s) is beyond what a tensor dimension holds: the config is corrupt",
                 embedDim, mlpRatio);
         require(inChans <= MAX_CHANNELS, "%d input channels is beyond the %d a model may have here: the config is "
                 + "corrupt", inChans, MAX_CHANNELS);
-        require(mlpRatio > 0 && Double.isFinite(mlpRatio), "mlp ratio must be positive, got %s", mlpRatio);
         require((int) (embedDim * mlpRatio) > 0, "MLP hidden width (embed dim × mlp ratio) truncates to zero");
         require(layerNormEps > 0 && layerNormEps < 1, "layer norm epsilon must be in (0, 1), got %s", layerNormEps);
     }

@@ -2,17 +2,19 @@ package io.vitscope.plot;
 
 import io.vitscope.InvalidArgumentException;
 import io.vitscope.VitscopeException;
+import io.vitscope.files.Outputs;
 import java.awt.Color;
 import java.awt.Graphics2D;
 import java.awt.RenderingHints;
 import java.awt.geom.Rectangle2D;
 import java.awt.image.BufferedImage;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Iterator;
 import java.util.Locale;
 import javax.imageio.ImageIO;
+import javax.imageio.ImageWriter;
+import javax.imageio.stream.ImageOutputStream;
+import javax.imageio.stream.MemoryCacheImageOutputStream;
 import org.jfree.chart.JFreeChart;
 import org.jfree.svg.SVGGraphics2D;
 
@@ -40,6 +42,9 @@ public final class Plots {
                     + ": name it .png or .svg, or pass the format explicitly");
         }
     }
+
+    /** The largest side of a figure or chart, in pixels; see {@link #requireSize}. */
+    public static final int MAX_SIDE = 16_384;
 
     private Plots() {
     }
@@ -86,6 +91,7 @@ public final class Plots {
     public static Path save(BufferedImage image, Path file, Format format, int width, int height) {
         int w = width > 0 ? width : image.getWidth();
         int h = height > 0 ? height : image.getHeight();
+        requireSize(w, h);
         return switch (format) {
             case PNG -> writePng(w == image.getWidth() && h == image.getHeight() ? image : scaled(image, w, h), file);
             case SVG -> {
@@ -145,50 +151,31 @@ public final class Plots {
     }
 
     private static Path writePng(BufferedImage image, Path file) {
-        prepare(file);
+        ImageWriter writer = pngWriter(file);
         try {
-            if (!ImageIO.write(image, "png", file.toFile())) {
-                throw new VitscopeException("no PNG writer is available in this JDK to write " + file);
-            }
-        } catch (IOException e) {
-            throw cannotWrite(file, e);
+            // to our own stream: ImageIO.write(image, "png", File) prints a stack trace to stderr when it cannot open
+            // the file (FileImageOutputStreamSpi) and leaves a truncated file when a write fails part-way
+            return Outputs.write(file, "file", out -> {
+                try (ImageOutputStream ios = new MemoryCacheImageOutputStream(out)) {
+                    writer.setOutput(ios);
+                    writer.write(image);
+                }
+            });
+        } finally {
+            writer.dispose();
         }
-        return file;
+    }
+
+    private static ImageWriter pngWriter(Path file) {
+        Iterator<ImageWriter> writers = ImageIO.getImageWritersByFormatName("png");
+        if (!writers.hasNext()) {
+            throw new VitscopeException("no PNG writer is available in this JDK to write " + file);
+        }
+        return writers.next();
     }
 
     private static Path writeSvg(String svg, Path file) {
-        prepare(file);
-        try {
-            Files.writeString(file, svg, StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw cannotWrite(file, e);
-        }
-        return file;
-    }
-
-    private static void prepare(Path file) {
-        Path parent = file.toAbsolutePath().getParent();
-        try {
-            if (parent != null) {
-                Files.createDirectories(parent);
-            }
-        } catch (IOException e) {
-            throw cannotWrite(file, e);
-        }
-        if (Files.isDirectory(file)) {
-            throw new VitscopeException("cannot write plot to " + file + ": it is a folder; give a file name ending in "
-                    + ".png or .svg");
-        }
-        if (Files.exists(file) && !Files.isWritable(file)) {
-            throw new VitscopeException("cannot write plot to " + file + ": the file exists and is not writable");
-        }
-    }
-
-    private static VitscopeException cannotWrite(Path file, IOException e) {
-        String reason = e.getMessage() == null ? e.getClass().getSimpleName() : e.getClass().getSimpleName() + " "
-                + e.getMessage();
-        return new VitscopeException("cannot write plot to " + file + " (" + reason
-                + "); choose a folder you can write to", e);
+        return Outputs.writeString(file, "file", svg);
     }
 
     private static BufferedImage scaled(BufferedImage image, int w, int h) {
@@ -203,9 +190,23 @@ public final class Plots {
         return out;
     }
 
-    private static void requireSize(int width, int height) {
-        if (width <= 0 || height <= 0) {
-            throw new IllegalArgumentException("plot size must be positive, got " + width + "x" + height);
+    /**
+     * Refuses a plot size that is not positive or has a side above {@value #MAX_SIDE} pixels: 16,384² is 2^28
+     * pixels, 1 GiB as the RGB image every figure is drawn on (4 bytes a pixel), already more than a PNG viewer or
+     * browser canvas shows (Chrome's and Firefox's canvases stop at 16,384 and 32,767 px a side).
+     *
+     * @throws InvalidArgumentException naming {@code width} or {@code height}
+     */
+    public static void requireSize(int width, int height) {
+        requireSide("width", width);
+        requireSide("height", height);
+    }
+
+    private static void requireSide(String name, int px) {
+        if (px <= 0 || px > MAX_SIDE) {
+            throw new InvalidArgumentException(name, name + " must be in 1.." + MAX_SIDE + " pixels, got " + px
+                    + (px > MAX_SIDE && name.equals("height") ? " (the height follows the width and the panels: use a "
+                    + "smaller width or more columns)" : ""));
         }
     }
 }

@@ -80,14 +80,45 @@ public final class Classifier {
         return loaded.model().forward(batch);
     }
 
-    /** The k most probable classes of each row of {@code logits} (B, K), best first. */
+    /**
+     * The k most probable classes of each row of {@code logits} (B, K), best first.
+     *
+     * @throws NonFiniteLogitsException when a row's logits are NaN or infinite ({@link #rank} reports it per row)
+     */
     public List<List<Prediction>> top(NDArray logits, int k) {
+        List<List<Prediction>> out = new ArrayList<>();
+        for (Ranking r : rank(logits, k)) {
+            if (!r.finite()) {
+                throw new NonFiniteLogitsException(null);
+            }
+            out.add(r.top());
+        }
+        return out;
+    }
+
+    /**
+     * One row's top-k, or, when its logits are not all finite, no ranking ({@code finite() == false}, {@code top()}
+     * empty): NaN probabilities have no order.
+     */
+    public record Ranking(List<Prediction> top, boolean finite) {
+        public Ranking {
+            top = List.copyOf(top);
+        }
+    }
+
+    /** {@link #top} for each row of {@code logits} (B, K) separately, so that one row's overflow spares the others. */
+    public List<Ranking> rank(NDArray logits, int k) {
         int classes = (int) logits.getShape().get(1);
         int kk = Math.min(k, classes);
+        float[] raw = logits.toFloatArray();                                   // (B, K)
         float[] probs = logits.softmax(-1).toFloatArray();                     // (B, K)
-        List<List<Prediction>> out = new ArrayList<>();
+        List<Ranking> out = new ArrayList<>();
         for (int b = 0; b < logits.getShape().get(0); b++) {
-            out.add(topOf(probs, b * classes, classes, kk));
+            boolean finite = true;
+            for (int i = b * classes; i < (b + 1) * classes; i++) {
+                finite &= Float.isFinite(raw[i]) && Float.isFinite(probs[i]);
+            }
+            out.add(finite ? new Ranking(topOf(probs, b * classes, classes, kk), true) : new Ranking(List.of(), false));
         }
         return out;
     }

@@ -72,7 +72,7 @@ public final class Inputs {
      */
     public static List<Input> read(Path file, EvalTransform transform, ImageReader reader) {
         if (!Files.exists(file)) {
-            throw new InvalidInputException(file, "no such file");
+            throw InvalidInputException.missing(file, "no such file");
         }
         if (file.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".npy")) {
             return readTensor(file, transform.config());

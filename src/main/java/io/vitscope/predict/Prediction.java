@@ -20,7 +20,9 @@ public record Prediction(int rank, int index, String label, float probability) {
         o.addProperty("rank", rank);
         o.addProperty("index", index);
         o.addProperty("label", label);
-        o.addProperty("probability", (double) probability);
+        // JSON has no NaN or infinity (Gson refuses to write them and the whole line is lost): null says "no number".
+        // Classifier never ranks non-finite logits, so this is for predictions made by hand.
+        o.addProperty("probability", Float.isFinite(probability) ? (Double) (double) probability : null);
         return o;
     }
 

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import io.vitscope.InvalidArgumentException;
 import io.vitscope.InvalidInputException;
 import io.vitscope.VitscopeException;
+import io.vitscope.files.Outputs;
 import io.vitscope.image.DataConfig;
 import io.vitscope.weights.NpyWriter;
 import java.io.IOException;
@@ -57,8 +58,14 @@ public final class PredictionRun {
      */
     public record Predicted(Input input, List<Prediction> top, int batch) implements Result {}
 
-    /** A file that could not be used (not given with {@code failFast}, which throws the error instead). */
-    public record Failed(Path file, InvalidInputException error) implements Result {}
+    /**
+     * A file that could not be used, or an input whose logits were not finite (not given with {@code failFast}, which
+     * throws the error instead).
+     *
+     * @param source the file, or the input ({@code file.npy[i]} for one of a batch tensor's images)
+     * @param error  what went wrong; its message names the source
+     */
+    public record Failed(String source, InvalidInputException error) implements Result {}
 
     /**
      * What a run did.
@@ -79,6 +86,7 @@ public final class PredictionRun {
     private final boolean failFast;
     private final int prefetch;
     private final IntConsumer progress;
+    private final Consumer<String> phases;
 
     private PredictionRun(Builder b) {
         this.classifier = b.classifier;
@@ -89,6 +97,7 @@ public final class PredictionRun {
         this.failFast = b.failFast;
         this.prefetch = b.prefetch;
         this.progress = b.progress;
+        this.phases = b.phases;
     }
 
     public static Builder builder(Classifier classifier) {
@@ -120,14 +129,15 @@ public final class PredictionRun {
             while (true) {
                 Item item = reader.take();
                 if (item instanceof Batch b) {
-                    forward(manager, b, out, results);
-                    predicted += b.inputs().size();
+                    int nonFinite = forward(manager, b, out, results);
+                    predicted += b.inputs().size() - nonFinite;
+                    failed += nonFinite;
                 } else if (item instanceof Failure f) {
                     if (failFast) {
                         throw f.error();
                     }
                     failed++;
-                    results.accept(new Failed(f.file(), f.error()));
+                    results.accept(new Failed(f.file().toString(), f.error()));
                 } else if (item instanceof Crash crash) {
                     throw crash.rethrow();
                 } else {
@@ -143,16 +153,34 @@ public final class PredictionRun {
         }
     }
 
-    private void forward(NDManager manager, Batch b, Dump out, Consumer<? super Result> results) throws IOException {
+    /** Predicts one batch, gives its results; returns how many inputs had non-finite logits (given as failures). */
+    private int forward(NDManager manager, Batch b, Dump out, Consumer<? super Result> results) throws IOException {
+        int nonFinite = 0;
+        phases.accept("images decoded");
         try (NDManager scope = manager.newSubManager()) {
             NDArray x = classifier.batch(scope, b.data(), b.inputs().size());         // (B, C, H, W)
+            phases.accept("preprocessed");
             NDArray logits = classifier.logits(x);                                    // (B, K)
-            List<List<Prediction>> tops = classifier.top(logits, top);
+            List<Classifier.Ranking> tops = classifier.rank(logits, top);
+            phases.accept("forward, top-k");
             out.append(b.data(), logits);
             for (int i = 0; i < tops.size(); i++) {
-                results.accept(new Predicted(b.inputs().get(i), tops.get(i), b.inputs().size()));
+                Input input = b.inputs().get(i);
+                if (!tops.get(i).finite()) {
+                    // A per-input error, like an unreadable file: reported in its place, then the next input.
+                    InvalidInputException e = new InvalidInputException(null, input.source() + ": "
+                            + NonFiniteLogitsException.PROBLEM);
+                    if (failFast) {
+                        throw e;
+                    }
+                    nonFinite++;
+                    results.accept(new Failed(input.source(), e));
+                    continue;
+                }
+                results.accept(new Predicted(input, tops.get(i).top(), b.inputs().size()));
             }
         }
+        return nonFinite;
     }
 
     // ----------------------------------------------------------------------------------------- the reader thread
@@ -286,19 +314,16 @@ public final class PredictionRun {
             if (dir == null) {
                 return new Dump(null, null);
             }
+            Outputs.checkFolder(dir, "dump"); // the shared wording: "dump DIR cannot be written: ..."
             NpyWriter in = null;
             try {
-                if (Files.exists(dir) && !Files.isDirectory(dir)) {
-                    throw new InvalidArgumentException("dump", "dump " + dir + " is a file: give a folder for "
-                            + "input.npy and logits.npy");
-                }
                 Files.createDirectories(dir);
                 in = NpyWriter.open(dir.resolve("input.npy"), inputShape);
                 return new Dump(in, NpyWriter.open(dir.resolve("logits.npy"), classes));
             } catch (IOException e) {
                 closeQuietly(in);
-                throw new InvalidArgumentException("dump", "dump " + dir + " cannot be created or written ("
-                        + e.getClass().getSimpleName() + ": " + e.getMessage() + "); choose a folder you can write to");
+                throw new InvalidArgumentException("dump", "dump " + dir + " cannot be written (" + e.getMessage()
+                        + "); choose a folder you can write to");
             }
         }
 
@@ -347,6 +372,7 @@ public final class PredictionRun {
         private boolean failFast;
         private int prefetch = 2;
         private IntConsumer progress = done -> { };
+        private Consumer<String> phases = phase -> { };
 
         private Builder(Classifier classifier) {
             this.classifier = classifier;
@@ -391,6 +417,15 @@ public final class PredictionRun {
         /** Told on the calling thread how many files have been read, as their results are given. */
         public Builder optProgress(IntConsumer filesDone) {
             this.progress = filesDone;
+            return this;
+        }
+
+        /**
+         * Told on the calling thread as each batch ends a phase — {@code "images decoded"} (taken from the reader),
+         * {@code "preprocessed"} (an array), {@code "forward, top-k"} — for start-up timings.
+         */
+        public Builder optPhases(Consumer<String> phases) {
+            this.phases = phases;
             return this;
         }
 

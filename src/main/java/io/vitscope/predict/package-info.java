@@ -6,6 +6,7 @@
  * {@code Prediction} (with its one JSON form) and {@code VitTranslator} (the model through DJL's
  * {@code Translator<Image, Classifications>}).
  *
- * <p>May use: {@code checkpoint} ({@code LoadedModel}), {@code image}, {@code weights}, the root's errors.
+ * <p>May use: {@code checkpoint} ({@code LoadedModel}), {@code image}, {@code weights}, {@code files} (output checks),
+ * the root's errors.
  */
 package io.vitscope.predict;

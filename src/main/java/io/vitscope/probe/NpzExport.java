@@ -43,8 +43,7 @@ final class NpzExport {
         try {
             Npz.write(file, arrays);
         } catch (IOException e) {
-            throw new VitscopeException("Cannot write " + file + " (" + e.getMessage()
-                    + "): choose a folder you can write to", e);
+            throw VitscopeException.cannotWrite(file, e);
         }
     }
 

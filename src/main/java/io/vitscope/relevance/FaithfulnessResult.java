@@ -1,7 +1,7 @@
 package io.vitscope.relevance;
 
-import io.vitscope.VitscopeException;
 import io.vitscope.plot.Plots;
+import io.vitscope.files.Outputs;
 import java.awt.BasicStroke;
 import java.awt.Color;
 import java.awt.Font;
@@ -9,9 +9,6 @@ import java.awt.Graphics2D;
 import java.awt.RenderingHints;
 import java.awt.geom.Ellipse2D;
 import java.awt.image.BufferedImage;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
@@ -83,8 +80,7 @@ public record FaithfulnessResult(String model, int images, List<Method> methods,
 
     /** Writes {@value #CSV} (method, direction, p, accuracy), {@value #JSON} (AUCs) and {@value #CHART} into {@code dir}. */
     public Path save(Path dir) {
-        try {
-            Files.createDirectories(dir);
+        return Outputs.intoFolder(dir, "dir", staging -> {
             StringBuilder csv = new StringBuilder("method,direction,p,accuracy\n");
             for (Method m : methods) {
                 for (String dir2 : List.of("positive", "negative")) {
@@ -95,7 +91,7 @@ public record FaithfulnessResult(String model, int images, List<Method> methods,
                     }
                 }
             }
-            Files.writeString(dir.resolve(CSV), csv, StandardCharsets.UTF_8);
+            Outputs.writeString(staging.resolve(CSV), "dir", csv);
             StringBuilder json = new StringBuilder("{\n  \"model\": \"" + model.replace("\"", "'") + "\",\n  \"images\": "
                     + images + ",\n  \"percents\": " + java.util.Arrays.toString(percents) + ",\n  \"auc\": {\n");
             for (int i = 0; i < methods.size(); i++) {
@@ -104,18 +100,15 @@ public record FaithfulnessResult(String model, int images, List<Method> methods,
                         m.cliName(), positiveAuc(m), negativeAuc(m), i + 1 < methods.size() ? "," : ""));
             }
             json.append("  }\n}\n");
-            Files.writeString(dir.resolve(JSON), json, StandardCharsets.UTF_8);
-            Plots.save(plot(1200), dir.resolve(CHART), Plots.Format.PNG, 0, 0);
-            return dir;
-        } catch (IOException e) {
-            throw new VitscopeException("cannot write the faithfulness results to " + dir + " (" + e.getMessage()
-                    + "); choose a folder you can write to", e);
-        }
+            Outputs.writeString(staging.resolve(JSON), "dir", json);
+            Plots.save(plot(1200), staging.resolve(CHART), Plots.Format.PNG, 0, 0);
+        });
     }
 
     /** Accuracy against p, one panel per direction, a line per method. */
     public BufferedImage plot(int width) {
         int h = width * 9 / 20;
+        Plots.requireSize(width, h);
         BufferedImage img = new BufferedImage(width, h, BufferedImage.TYPE_INT_RGB);
         Graphics2D g = img.createGraphics();
         g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);

@@ -1,15 +1,15 @@
 package io.vitscope.weights;
 
+import io.vitscope.files.Outputs;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 
-/** Writing a file under a temporary name next to it and renaming it into place, so readers never see half a file. */
+/**
+ * Tensor files written whole or not at all, through the one shared writer ({@link Outputs#writeChannel}): a temporary
+ * name next to the file, renamed into place, with the usual file mode (0644 under umask 022), not 0600.
+ */
 final class AtomicFiles {
 
     interface Body {
@@ -18,28 +18,12 @@ final class AtomicFiles {
 
     private AtomicFiles() {}
 
+    /**
+     * @throws io.vitscope.InvalidArgumentException if {@code file} cannot be written (its folder is read-only, ...)
+     * @throws io.vitscope.VitscopeException if the write fails part-way; {@code file} is then as it was
+     */
     static void write(Path file, Body body) throws IOException {
-        Path target = file.toAbsolutePath();
-        Path dir = target.getParent();
-        Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
-        boolean done = false;
-        try {
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-                body.write(ch);
-                ch.force(true);
-            }
-            try {
-                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
-            }
-            done = true;
-        } finally {
-            if (!done) {
-                Files.deleteIfExists(tmp);
-            }
-        }
+        Outputs.writeChannel(file, "file", body::write);
     }
 
     static void writeFully(FileChannel ch, ByteBuffer data) throws IOException {

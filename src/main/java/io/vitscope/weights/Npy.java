@@ -43,7 +43,7 @@ public final class Npy {
         try (InputStream in = Files.newInputStream(file)) {
             return parse(in, Files.size(file), file, "");
         } catch (NoSuchFileException e) {
-            throw new InvalidInputException(file, "no such file");
+            throw InvalidInputException.missing(file, "no such file");
         } catch (IOException e) {
             throw new InvalidInputException(file, "cannot read: " + e, e);
         }

@@ -5,11 +5,13 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * A float32 {@code .npy} file of shape {@code [N, rowShape...]} written a few rows at a time, for outputs whose row
@@ -54,8 +56,8 @@ public final class NpyWriter implements AutoCloseable {
         }
         NpyWriter w = new NpyWriter(file.toAbsolutePath(), rowShape);
         Path dir = w.target.getParent();
-        w.tmp = Files.createTempFile(dir, "." + w.target.getFileName() + ".", ".tmp");
         try {
+            w.tmp = createTemp(w.target);
             w.channel = FileChannel.open(w.tmp, StandardOpenOption.WRITE, StandardOpenOption.READ);
             byte[] h = Npy.header(DType.F32, w.shape(0));
             w.headerLength = h.length;
@@ -100,7 +102,7 @@ public final class NpyWriter implements AutoCloseable {
         if (h.length == headerLength) {
             channel.write(ByteBuffer.wrap(h), 0);
         } else {
-            Path longer = Files.createTempFile(target.getParent(), "." + target.getFileName() + ".", ".tmp");
+            Path longer = createTemp(target);
             try (FileChannel out = FileChannel.open(longer, StandardOpenOption.WRITE)) {
                 write(out, ByteBuffer.wrap(h));
                 long from = headerLength;
@@ -144,6 +146,26 @@ public final class NpyWriter implements AutoCloseable {
         s[0] = n;
         System.arraycopy(rowShape, 0, s, 1, rowShape.length);
         return s;
+    }
+
+    /**
+     * An empty {@code .NAME.RANDOM.tmp} next to {@code target}, created without explicit permissions so that it (and
+     * the file renamed from it) gets the default mode, 0644 under umask 022, as every other output
+     * ({@code files.Outputs}); {@code Files.createTempFile} would make it 0600.
+     */
+    private static Path createTemp(Path target) throws IOException {
+        for (int attempt = 0; ; attempt++) {
+            Path p = target.resolveSibling("." + target.getFileName() + "."
+                    + Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".tmp");
+            try {
+                Files.newByteChannel(p, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE).close();
+                return p;
+            } catch (FileAlreadyExistsException e) {
+                if (attempt > 100) {
+                    throw e;
+                }
+            }
+        }
     }
 
     private static void write(FileChannel ch, ByteBuffer data) throws IOException {

@@ -54,7 +54,7 @@ public final class Npz {
     /** Reads every array, in the archive's order, keyed as {@code np.load} keys them. */
     public static LinkedHashMap<String, NpyArray> read(Path file) {
         if (!Files.exists(file)) {
-            throw new InvalidInputException(file, "no such file");
+            throw InvalidInputException.missing(file, "no such file");
         }
         LinkedHashMap<String, NpyArray> out = new LinkedHashMap<>();
         try (ZipFile zip = new ZipFile(file.toFile())) {
@@ -85,7 +85,7 @@ public final class Npz {
                 }
             }
         } catch (NoSuchFileException e) {
-            throw new InvalidInputException(file, "no such file");
+            throw InvalidInputException.missing(file, "no such file");
         } catch (InvalidInputException e) {
             throw e;
         } catch (IOException | RuntimeException e) {

@@ -47,14 +47,19 @@ public interface TensorSource {
 
     /** A new direct little-endian buffer holding the tensor as float32, position 0. */
     default ByteBuffer read() {
-        long bytes = size() * Float.BYTES;
-        if (bytes > Integer.MAX_VALUE) {
-            throw new io.vitscope.InvalidInputException(file(), "tensor '" + name() + "' " + Shapes.format(shape())
-                    + " is larger than 2 GiB as float32, more than one buffer can hold");
-        }
-        ByteBuffer buf = ByteBuffer.allocateDirect((int) bytes).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer buf = allocate(this);
         readInto(buf);
         return buf.flip();
+    }
+
+    /** A new direct little-endian buffer with room for {@code source} as float32; an error past 2 GiB. */
+    static ByteBuffer allocate(TensorSource source) {
+        long bytes = source.size() * Float.BYTES;
+        if (bytes > Integer.MAX_VALUE) {
+            throw new io.vitscope.InvalidInputException(source.file(), "tensor '" + source.name() + "' "
+                    + Shapes.format(source.shape()) + " is larger than 2 GiB as float32, more than one buffer can hold");
+        }
+        return ByteBuffer.allocateDirect((int) bytes).order(ByteOrder.LITTLE_ENDIAN);
     }
 
     /** The tensor as floats (a view of a new direct buffer). */

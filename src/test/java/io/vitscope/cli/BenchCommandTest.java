@@ -40,6 +40,14 @@ class BenchCommandTest {
             assertEquals(2, b.getAsJsonObject("msPerImage").get("n").getAsInt());
             JsonArray probes = b.getAsJsonArray("probes");
             assertEquals(3, probes.size());
+            JsonObject breakdown = b.getAsJsonObject("breakdown");
+            double share = breakdown.get("linearSharePercent").getAsDouble();
+            // Timed in every round: a positive, finite share of the forward (no upper bound: two noisy rounds may put
+            // the replay, a subset of the forward's work, above it).
+            assertTrue(share > 0 && Double.isFinite(share), "linear share " + share);
+            assertTrue(breakdown.get("linearGflops").getAsDouble() > 0);
+            assertTrue(probes.get(0).getAsJsonObject().get("overheadLow").getAsDouble()
+                    <= probes.get(0).getAsJsonObject().get("overheadHigh").getAsDouble());
             assertEquals("disabled", probes.get(0).getAsJsonObject().get("variant").getAsString());
             assertEquals("capture-all", probes.get(1).getAsJsonObject().get("variant").getAsString());
             assertEquals("breakpoint-x3", probes.get(2).getAsJsonObject().get("variant").getAsString());
@@ -55,7 +63,7 @@ class BenchCommandTest {
         assertTrue(out.contains("MKL fast path"), out);
         assertTrue(out.contains("GFLOP/s"), out);
         assertTrue(out.contains("libtorch threads 1"), out);
-        assertTrue(out.contains("capture-all") && out.contains("(target <= 3%)"), out);
+        assertTrue(out.contains("capture-all") && out.contains("(target <= 2% at batch 8)"), out);
         // Issue 10 dropped the hard-coded "nominal 450 GFLOP/s": the peak is now estimated from this CPU, and says so.
         assertTrue(out.contains("% of the estimated ") && out.contains(" GFLOP/s peak"), out);
         assertTrue(out.contains("FLOP/cycle") || out.contains("no estimate"), out);

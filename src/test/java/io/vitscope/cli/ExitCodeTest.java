@@ -35,11 +35,12 @@ class ExitCodeTest {
     @CsvSource(delimiter = '|', value = {
         "predict --top 0 IMAGE|--top must be at least 1",
         "capture IMAGE --call blocks.0.attn --out TMP/c.npz --scale-attn-logits -1|--scale-attn-logits must be a positive",
-        "attention IMAGE --block 0 --out TMP/a.png --width 10|--width must be at least 100",
+        "attention IMAGE --block 0 --out TMP/a.png --width 10|--width must be in 100..16384 pixels, got 10",
         "experiment scale IMAGE --out TMP/e --top 0|--top must be at least 1",
-        "bench --model vit_tiny_patch16_224 --threads 0|--threads must be at least 1",
-        "eval --threads 0|--threads must be at least 1",
-        "train --threads 0 --out TMP/t|--threads must be at least 1",
+        "bench --model vit_tiny_patch16_224 --threads 0|--threads must be from 1 to 1024",
+        "eval --threads 0|--threads must be from 1 to 1024",
+        "faithfulness IMAGE --out TMP/f --threads 0|--threads must be from 1 to 1024",
+        "train --threads 0 --out TMP/t|--threads must be from 1 to 1024",
         "fetch vit_tiny_patch16_224 --cache TMP/cache --endpoint ftp://example.org|is not an http(s) URL",
         "inspect NOWHERE.pth --model no_such_arch|no_such_arch"})
     void aBadFlagValueExitsTwo(String line, String message) {

@@ -127,7 +127,7 @@ class PredictionRunTest {
                 assertArrayEquals(good.get(i).tensor(), predicted.get(i).input().tensor());
                 assertEquals(Math.min(batch, good.size() - i / batch * batch), predicted.get(i).batch());
             }
-            List<Path> failed = results.stream().filter(r -> r instanceof Failed).map(r -> ((Failed) r).file())
+            List<Path> failed = results.stream().filter(r -> r instanceof Failed).map(r -> Path.of(((Failed) r).source()))
                     .toList();
             assertEquals(List.of(dir.resolve("b_empty.png"), dir.resolve("d_cut.jpg")), failed);
             // An error is given before the results of every file after it.
@@ -145,7 +145,7 @@ class PredictionRunTest {
 
     private static int indexOfFailure(List<Result> results, Path file) {
         for (int i = 0; i < results.size(); i++) {
-            if (results.get(i) instanceof Failed f && f.file().equals(file)) {
+            if (results.get(i) instanceof Failed f && f.source().equals(file.toString())) {
                 return i;
             }
         }

@@ -321,6 +321,31 @@ class SafetensorsTest {
     }
 
     @Test
+    void arraysAreCheckedForNanAndInfinityToo() throws IOException {
+        // toNDArray checks with one libtorch sum, then the exact Java check only when the sum is not finite: the
+        // messages must be the exact check's, and finite values whose sum overflows must still load.
+        float big = Float.MAX_VALUE;
+        Path p = dir.resolve("checked.safetensors");
+        new SafetensorsWriter().add("nan", new long[] {3}, new float[] {1, 2, Float.NaN})
+                .add("inf", new long[] {2, 2}, new float[] {0, Float.NEGATIVE_INFINITY, 0, Float.POSITIVE_INFINITY})
+                .add("huge", new long[] {3}, new float[] {big, big, big}).write(p);
+        try (Safetensors st = Safetensors.open(p); NDManager m = NDManager.newBaseManager()) {
+            InvalidInputException nan = assertThrows(InvalidInputException.class, () -> st.readNDArray("nan", m));
+            assertTrue(nan.getMessage().contains("tensor 'nan' holds 1 NaN and 0 infinite values, the first at flat "
+                    + "index 2"), nan.getMessage());
+            InvalidInputException inf = assertThrows(InvalidInputException.class,
+                    () -> st.sources().get("inf").toNDArray(m));
+            assertTrue(inf.getMessage().contains("holds 0 NaN and 2 infinite values, the first at flat index 1"),
+                    inf.getMessage());
+            NDArray huge = st.readNDArray("huge", m); // the sum is +Inf, every value is finite
+            assertArrayEquals(new float[] {big, big, big}, huge.toFloatArray(), 0f);
+        }
+        try (Safetensors st = Safetensors.open(p, false); NDManager m = NDManager.newBaseManager()) {
+            assertTrue(Float.isNaN(st.readNDArray("nan", m).toFloatArray()[2]));
+        }
+    }
+
+    @Test
     void nanCheckCanBeTurnedOff() throws IOException {
         byte[] bytes = rawFile("{\"n\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}",
                 floats(1, Float.NaN));

@@ -1,0 +1,162 @@
+package io.vitscope.bench;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import io.vitscope.checkpoint.LoadedModel;
+import io.vitscope.checkpoint.Models;
+import io.vitscope.engine.Engines;
+import io.vitscope.model.VisionTransformer;
+import java.nio.FloatBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * vitscope against ONNX Runtime Java in one process, on the same weights and the same input, interleaved: each round
+ * runs one forward of each (the order alternating from round to round), and the figure of merit is the median over
+ * rounds of the round's ratio vitscope / ORT, with a distribution-free 95 % confidence interval
+ * ({@link Bench#medianInterval}). Both engines see the same load at nearly the same moment, so a busy machine slows
+ * both and their ratio stays readable where two separate runs minutes apart are not.
+ *
+ * <pre>
+ * java -cp ... io.vitscope.bench.PeerBench MODEL.onnx CKPT.safetensors ARCH [--batch 1 8] [--warmup 3] [--rounds 30]
+ *      [--threads 2] [--ort-spinning on|off]
+ * </pre>
+ *
+ * Prints a human table and machine lines
+ * {@code RESULT peer BATCH VITSCOPE_MS PACKED_MS ORT_MS RATIO LO HI PACKED_RATIO LO HI} (ms/image medians, each
+ * ratio's median and interval): vitscope is timed as libtorch runs it and with its linear weights packed for MKL
+ * ({@code VisionTransformer.packWeights}). ORT's intra-op threads spin after each run by default; its spinning would steal the
+ * two cores from the next vitscope forward, so {@code --ort-spinning off} (the default here) makes them block — the
+ * setting that is fair to both when they alternate; {@code on} shows what it costs ORT.
+ */
+public final class PeerBench {
+
+    private PeerBench() {}
+
+    public static void main(String[] args) throws OrtException {
+        if (args.length < 3 || args[0].startsWith("-")) {
+            System.err.println("usage: PeerBench MODEL.onnx CKPT ARCH [--batch 1 8] [--warmup 3] [--rounds 30] "
+                    + "[--threads 2] [--ort-spinning on|off]");
+            System.exit(2);
+        }
+        String onnx = args[0];
+        String ckpt = args[1];
+        String arch = args[2];
+        List<Integer> batches = new ArrayList<>(List.of(1, 8));
+        int warmup = 3;
+        int rounds = 30;
+        int threads = Runtime.getRuntime().availableProcessors();
+        boolean spinning = false;
+        for (int i = 3; i < args.length; i++) {
+            switch (args[i]) {
+                case "--batch" -> {
+                    batches.clear();
+                    while (i + 1 < args.length && !args[i + 1].startsWith("--")) {
+                        batches.add(Integer.parseInt(args[++i]));
+                    }
+                }
+                case "--warmup" -> warmup = Integer.parseInt(args[++i]);
+                case "--rounds" -> rounds = Integer.parseInt(args[++i]);
+                case "--threads" -> threads = Integer.parseInt(args[++i]);
+                case "--ort-spinning" -> spinning = "on".equals(args[++i]);
+                default -> throw new IllegalArgumentException("Unknown option " + args[i]);
+            }
+        }
+        Engines.start(threads);
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        try (OrtSession.SessionOptions options = new OrtSession.SessionOptions();
+             LoadedModel loaded = Models.load(arch, java.nio.file.Path.of(ckpt))) {
+            options.setIntraOpNumThreads(threads);
+            options.setInterOpNumThreads(1);
+            options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+            options.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
+            options.addConfigEntry("session.intra_op.allow_spinning", spinning ? "1" : "0");
+            VisionTransformer model = loaded.model();
+            var c = loaded.config();
+            try (OrtSession session = env.createSession(onnx, options)) {
+                String input = session.getInputNames().iterator().next();
+                System.out.printf(Locale.ROOT, "%s; onnxruntime %s (spinning %s); %d threads each; %s; load %.2f%n",
+                        arch, env.getVersion(), spinning ? "on" : "off", threads, Engines.start(threads),
+                        Bench.loadAverage());
+                System.out.printf(Locale.ROOT, "%5s %9s %9s %9s %9s %17s %9s %17s %7s%n", "batch", "vitscope",
+                        "packed", "ORT", "plain/ORT", "95% interval", "packed/ORT", "95% interval", "rounds");
+                for (int batch : batches) {
+                    long[] s = {batch, c.inChans(), c.imgHeight(), c.imgWidth()};
+                    float[] data = new float[(int) (s[0] * s[1] * s[2] * s[3])];
+                    SplittableRandom random = new SplittableRandom(0);
+                    for (int j = 0; j < data.length; j++) {
+                        data[j] = (float) (random.nextDouble() * 2 - 1);
+                    }
+                    double[] vit = new double[rounds];
+                    double[] pack = new double[rounds];
+                    double[] ort = new double[rounds];
+                    try (OnnxTensor x = OnnxTensor.createTensor(env, FloatBuffer.wrap(data), s);
+                         NDManager manager = NDManager.newBaseManager()) {
+                        NDArray images = manager.create(data, new Shape(s)); // (B, C, H, W)
+                        for (int r = -warmup; r < rounds; r++) {
+                            // Three variants, their order rotated each round: ORT, vitscope, vitscope with packed
+                            // weights (packed before and dropped after its forward, outside the timing).
+                            for (int j = 0; j < 3; j++) {
+                                int v = Math.floorMod(j + r, 3);
+                                double t;
+                                if (v == 0) {
+                                    t = timeOrt(session, input, x);
+                                } else if (v == 1) {
+                                    t = timeVit(model, images);
+                                } else {
+                                    model.packWeights();
+                                    t = timeVit(model, images);
+                                    model.unpackWeights();
+                                }
+                                if (r >= 0) {
+                                    (v == 0 ? ort : v == 1 ? vit : pack)[r] = t / batch;
+                                }
+                            }
+                        }
+                    }
+                    double[] ratio = new double[rounds];
+                    double[] ratioPacked = new double[rounds];
+                    for (int r = 0; r < rounds; r++) {
+                        ratio[r] = vit[r] / ort[r];
+                        ratioPacked[r] = pack[r] / ort[r];
+                    }
+                    Bench.Stats v = Bench.Stats.of(vit);
+                    Bench.Stats p = Bench.Stats.of(pack);
+                    Bench.Stats o = Bench.Stats.of(ort);
+                    Bench.Stats q = Bench.Stats.of(ratio);
+                    Bench.Stats qp = Bench.Stats.of(ratioPacked);
+                    double[] ci = Bench.medianInterval(ratio);
+                    double[] cp = Bench.medianInterval(ratioPacked);
+                    System.out.printf(Locale.ROOT, "%5d %9.1f %9.1f %9.1f %8.3fx %8.3f..%.3fx %8.3fx %8.3f..%.3fx %7d%n",
+                            batch, v.median(), p.median(), o.median(), q.median(), ci[0], ci[1], qp.median(), cp[0],
+                            cp[1], rounds);
+                    System.out.printf(Locale.ROOT, "RESULT peer %d %.3f %.3f %.3f %.4f %.4f %.4f %.4f %.4f %.4f%n",
+                            batch, v.median(), p.median(), o.median(), q.median(), ci[0], ci[1], qp.median(), cp[0],
+                            cp[1]);
+                }
+                System.out.printf(Locale.ROOT, "load after %.2f%n", Bench.loadAverage());
+            }
+        }
+    }
+
+    private static double timeOrt(OrtSession session, String input, OnnxTensor x) throws OrtException {
+        long t0 = System.nanoTime();
+        try (OrtSession.Result out = session.run(Map.of(input, x))) {
+            return (System.nanoTime() - t0) / 1e6;
+        }
+    }
+
+    private static double timeVit(VisionTransformer model, NDArray images) {
+        long t0 = System.nanoTime();
+        model.forward(images).close();
+        return (System.nanoTime() - t0) / 1e6;
+    }
+}
