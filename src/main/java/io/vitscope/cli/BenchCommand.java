@@ -78,9 +78,10 @@ public final class BenchCommand implements Callable<Integer> {
             description = "With --folder: images per round and variant (default ${DEFAULT-VALUE}).")
     int roundImages;
 
-    @Option(names = "--no-pack", description = "Time libtorch's own linear products instead of weights packed for "
-            + "MKL (VisionTransformer.packWeights, what predict, eval and serve use).")
-    boolean noPack;
+    @Option(names = "--pack", description = "Time the linear layers on weights packed for MKL's packed GEMM "
+            + "(VisionTransformer.packWeights, an experiment: it measured no gain on ViT-B/16, see docs/benchmarks.md) "
+            + "instead of libtorch's own products.")
+    boolean pack;
 
     @Override
     public Integer call() {
@@ -92,7 +93,7 @@ public final class BenchCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         try (LoadedModel loaded = load()) {
-            if (!noPack) {
+            if (pack) {
                 loaded.model().packWeights();
             }
             Report report = new Bench(loaded, options).run(step -> {
@@ -123,8 +124,8 @@ public final class BenchCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         try (LoadedModel loaded = load()) {
-            if (!noPack) {
-                loaded.model().packWeights(); // both variants run the same forward, packed as in the main bench
+            if (pack) {
+                loaded.model().packWeights(); // both variants run the same forward, as in the main bench
             }
             FolderBench.Report r = new FolderBench(loaded, options).run(step -> {
                 err.println("bench: " + step + "...");

@@ -281,11 +281,11 @@ public final class VisionTransformer extends VitModule implements AutoCloseable 
 
     /**
      * Packs every linear layer's weight for MKL's packed GEMM ({@link io.vitscope.engine.PackedGemm}): grad-free
-     * float32 forwards then skip re-packing the weights on every product, which makes small batches markedly faster
-     * (docs/benchmarks.md). It costs memory (a second copy of the linear weights, outside the JVM heap) and a
-     * one-off pass over them, so it pays for runs of more than a forward or two: the commands that run many
-     * forwards turn it on. Gradient forwards ({@link #forwardForGradients}) and training never use it. A weight
-     * replaced afterwards is noticed; one edited in place is not: {@link #unpackWeights()} first.
+     * float32 forwards then skip re-packing the weights on every product. An experiment, off unless called: on
+     * ViT-B/16 (2 cores, Zen 4) it measured no gain beyond the noise at batch 1 or 8 (docs/benchmarks.md), and it
+     * costs memory (a second copy of the linear weights, outside the JVM heap) and a one-off pass over them;
+     * {@code vitscope bench --pack} times it. Gradient forwards ({@link #forwardForGradients}) and training never
+     * use it. A weight replaced afterwards is noticed; one edited in place is not: {@link #unpackWeights()} first.
      *
      * @return how many linear layers were packed (0 where packing is unavailable: then nothing changes)
      */
