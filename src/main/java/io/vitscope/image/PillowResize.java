@@ -175,6 +175,7 @@ public final class PillowResize {
         byte[] src = im.pixels();
         int inRow = im.width() * c;
         byte[] out = new byte[Math.multiplyExact(Math.multiplyExact(width, rows), c)]; // (rows, W', C)
+        int half = 1 << (PRECISION_BITS - 1);
         int[] ss = new int[c];
         for (int yy = 0; yy < rows; yy++) {
             int rowStart = (yy + offset) * inRow;
@@ -182,15 +183,30 @@ public final class PillowResize {
                 int xmin = co.bounds[xx * 2];
                 int xmax = co.bounds[xx * 2 + 1];
                 int kBase = xx * co.ksize;
-                java.util.Arrays.fill(ss, 1 << (PRECISION_BITS - 1));
-                for (int x = 0; x < xmax; x++) {
+                int o = (yy * width + xx) * c;
+                int p = rowStart + xmin * c;
+                if (c == 3) { // the common case, in locals: the same sums in the same order, twice as fast
+                    int s0 = half;
+                    int s1 = half;
+                    int s2 = half;
+                    for (int x = 0; x < xmax; x++, p += 3) {
+                        int w = co.kk[kBase + x];
+                        s0 += (src[p] & 0xFF) * w;
+                        s1 += (src[p + 1] & 0xFF) * w;
+                        s2 += (src[p + 2] & 0xFF) * w;
+                    }
+                    out[o] = clip8(s0);
+                    out[o + 1] = clip8(s1);
+                    out[o + 2] = clip8(s2);
+                    continue;
+                }
+                java.util.Arrays.fill(ss, half);
+                for (int x = 0; x < xmax; x++, p += c) {
                     int w = co.kk[kBase + x];
-                    int p = rowStart + (x + xmin) * c;
                     for (int ch = 0; ch < c; ch++) {
                         ss[ch] += (src[p + ch] & 0xFF) * w;
                     }
                 }
-                int o = (yy * width + xx) * c;
                 for (int ch = 0; ch < c; ch++) {
                     out[o + ch] = clip8(ss[ch]);
                 }
@@ -205,16 +221,24 @@ public final class PillowResize {
         int rowLen = im.width() * c;
         byte[] src = im.pixels();
         byte[] out = new byte[Math.multiplyExact(height, rowLen)]; // (H', W', C)
+        int[] acc = new int[rowLen];
         for (int yy = 0; yy < height; yy++) {
             int ymin = co.bounds[yy * 2] - rowOffset;
             int ymax = co.bounds[yy * 2 + 1];
             int kBase = yy * co.ksize;
-            for (int i = 0; i < rowLen; i++) {
-                int ss = 1 << (PRECISION_BITS - 1);
-                for (int y = 0; y < ymax; y++) {
-                    ss += (src[(y + ymin) * rowLen + i] & 0xFF) * co.kk[kBase + y];
+            // Row by row into an accumulator (the loops of Resample.c swapped): each element still sums its taps in
+            // order y = 0, 1, ..., so the integers are the same, but the source is read along rows, not down columns.
+            java.util.Arrays.fill(acc, 1 << (PRECISION_BITS - 1));
+            for (int y = 0; y < ymax; y++) {
+                int w = co.kk[kBase + y];
+                int row = (y + ymin) * rowLen;
+                for (int i = 0; i < rowLen; i++) {
+                    acc[i] += (src[row + i] & 0xFF) * w;
                 }
-                out[yy * rowLen + i] = clip8(ss);
+            }
+            int o = yy * rowLen;
+            for (int i = 0; i < rowLen; i++) {
+                out[o + i] = clip8(acc[i]);
             }
         }
         return new Image8(im.width(), height, c, out);
