@@ -54,11 +54,7 @@ public final class OrtBench {
         }
 
         OrtEnvironment env = OrtEnvironment.getEnvironment();
-        try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
-            options.setIntraOpNumThreads(threads);
-            options.setInterOpNumThreads(1);
-            options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
-            options.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
+        try (OrtSession.SessionOptions options = sessionOptions(threads)) {
             try (OrtSession session = env.createSession(model, options)) {
                 String input = session.getInputNames().iterator().next();
                 long[] shape = ((ai.onnxruntime.TensorInfo) session.getInputInfo().get(input).getInfo()).getShape();
@@ -66,11 +62,7 @@ public final class OrtBench {
                         threads, input, Arrays.toString(shape));
                 for (int batch : batches) {
                     long[] s = {batch, shape[1], shape[2], shape[3]};
-                    float[] data = new float[(int) (batch * s[1] * s[2] * s[3])];
-                    SplittableRandom random = new SplittableRandom(0);
-                    for (int j = 0; j < data.length; j++) {
-                        data[j] = (float) (random.nextDouble() * 2 - 1);
-                    }
+                    float[] data = input(s);
                     try (OnnxTensor x = OnnxTensor.createTensor(env, FloatBuffer.wrap(data), s)) {
                         double[] ms = new double[iterations];
                         for (int r = -warmup; r < iterations; r++) {
@@ -93,5 +85,29 @@ public final class OrtBench {
                 }
             }
         }
+    }
+
+    /** The session set-up every ORT timing here uses: {@code threads} intra-op threads, all graph optimisations. */
+    static OrtSession.SessionOptions sessionOptions(int threads) throws OrtException {
+        OrtSession.SessionOptions options = new OrtSession.SessionOptions();
+        options.setIntraOpNumThreads(threads);
+        options.setInterOpNumThreads(1);
+        options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+        options.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
+        return options;
+    }
+
+    /** A seed-0 uniform [-1, 1) input of {@code shape}: the same numbers in every runner. */
+    static float[] input(long[] shape) {
+        long n = 1;
+        for (long d : shape) {
+            n *= d;
+        }
+        float[] data = new float[Math.toIntExact(n)];
+        SplittableRandom random = new SplittableRandom(0);
+        for (int j = 0; j < data.length; j++) {
+            data[j] = (float) (random.nextDouble() * 2 - 1);
+        }
+        return data;
     }
 }

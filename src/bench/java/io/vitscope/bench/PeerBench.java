@@ -16,7 +16,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.SplittableRandom;
 
 /**
  * vitscope against ONNX Runtime Java in one process, on the same weights and the same input, interleaved: each round
@@ -70,31 +69,23 @@ public final class PeerBench {
                 default -> throw new IllegalArgumentException("Unknown option " + args[i]);
             }
         }
-        Engines.start(threads);
+        String mkl = Engines.start(threads);
         OrtEnvironment env = OrtEnvironment.getEnvironment();
-        try (OrtSession.SessionOptions options = new OrtSession.SessionOptions();
+        try (OrtSession.SessionOptions options = OrtBench.sessionOptions(threads);
              LoadedModel loaded = Models.load(arch, java.nio.file.Path.of(ckpt))) {
-            options.setIntraOpNumThreads(threads);
-            options.setInterOpNumThreads(1);
-            options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
-            options.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
             options.addConfigEntry("session.intra_op.allow_spinning", spinning ? "1" : "0");
             VisionTransformer model = loaded.model();
             var c = loaded.config();
             try (OrtSession session = env.createSession(onnx, options)) {
                 String input = session.getInputNames().iterator().next();
                 System.out.printf(Locale.ROOT, "%s; onnxruntime %s (spinning %s); %d threads each; %s; load %.2f%n",
-                        arch, env.getVersion(), spinning ? "on" : "off", threads, Engines.start(threads),
+                        arch, env.getVersion(), spinning ? "on" : "off", threads, mkl,
                         Bench.loadAverage());
                 System.out.printf(Locale.ROOT, "%5s %9s %9s %9s %9s %17s %9s %17s %7s%n", "batch", "vitscope",
                         "packed", "ORT", "plain/ORT", "95% interval", "packed/ORT", "95% interval", "rounds");
                 for (int batch : batches) {
                     long[] s = {batch, c.inChans(), c.imgHeight(), c.imgWidth()};
-                    float[] data = new float[(int) (s[0] * s[1] * s[2] * s[3])];
-                    SplittableRandom random = new SplittableRandom(0);
-                    for (int j = 0; j < data.length; j++) {
-                        data[j] = (float) (random.nextDouble() * 2 - 1);
-                    }
+                    float[] data = OrtBench.input(s);
                     double[] vit = new double[rounds];
                     double[] pack = new double[rounds];
                     double[] ort = new double[rounds];

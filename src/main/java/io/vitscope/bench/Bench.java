@@ -235,10 +235,13 @@ public final class Bench {
             manager.getEngine().setRandomSeed(0);
             var c = loaded.config();
             NDArray images = manager.randomNormal(new Shape(batch, c.inChans(), c.imgHeight(), c.imgWidth())); // (B, C, H, W)
-            List<Linear> linears = linears(model);
             java.util.Map<Integer, NDArray> inputs = new java.util.HashMap<>(); // in-features → (B, T, in)
-            for (Linear l : linears) {
-                inputs.computeIfAbsent(l.inFeatures(), in -> manager.randomNormal(new Shape(batch, c.numTokens(), in)));
+            List<NDArray[]> products = new ArrayList<>(); // per linear layer: input, weight, bias (or null)
+            for (Linear l : linears(model)) {
+                var p = l.namedParameters();
+                products.add(new NDArray[] {
+                    inputs.computeIfAbsent(l.inFeatures(), in -> manager.randomNormal(new Shape(batch, c.numTokens(), in))),
+                    p.get("weight").getArray(), p.containsKey("bias") ? p.get("bias").getArray() : null});
             }
             for (int round = -options.warmup(); round < rounds; round++) {
                 for (int j = 0; j < variants.size(); j++) {
@@ -252,7 +255,7 @@ public final class Bench {
                     };
                     long t0 = System.nanoTime();
                     if (v == Variant.LINEAR) {
-                        replay(linears, inputs);
+                        replay(products);
                         long t1 = System.nanoTime();
                         if (round >= 0) {
                             ms[v.ordinal()][round] = (t1 - t0) / 1e6 / batch;
@@ -321,14 +324,11 @@ public final class Bench {
         return flops;
     }
 
-    private static void replay(List<Linear> linears, java.util.Map<Integer, NDArray> inputs) {
-        for (Linear l : linears) {
-            NDArray x = inputs.get(l.inFeatures());
-            var p = l.namedParameters();
-            NDArray w = p.get("weight").getArray();
-            NDArray b = p.containsKey("bias") ? p.get("bias").getArray() : null;
-            x.getNDArrayInternal().linear(x, w, b).close();
+    private static void replay(List<NDArray[]> products) {
+        for (NDArray[] p : products) {
+            p[0].getNDArrayInternal().linear(p[0], p[1], p[2]).close();
         }
+    }
     }
 
     private static double quantile(double[] sorted, double q) {
