@@ -329,7 +329,6 @@ public final class Bench {
             p[0].getNDArrayInternal().linear(p[0], p[1], p[2]).close();
         }
     }
-    }
 
     private static double quantile(double[] sorted, double q) {
         double pos = q * (sorted.length - 1);
