@@ -25,28 +25,43 @@ JNIEXPORT jint JNICALL JNI_OnLoad(JavaVM *vm, void *reserved) {
 }
 
 /*
- * Packed weights for the linear layers of an inference forward (io.vitscope.engine.PackedGemm). MKL's packed GEMM
- * API (cblas_sgemm_pack / cblas_sgemm_compute), which libtorch's MKL exports but libtorch itself does not use for
- * nn.Linear, lays a weight matrix out once in the order its kernels read it; a plain sgemm re-packs the weight on every
- * call, which at batch 1 (197 rows against 768x2304 weights) is a large share of the product.
+ * The linear layers of a grad-free forward, y (m, n) = x (m, k) · weightᵀ (+ bias), on libtorch's own OpenMP threads
+ * (io.vitscope.engine.SlicedGemm and PackedGemm). libtorch's nn.Linear hands the whole product to MKL's threaded
+ * sgemm; with few rows (197 at batch 1 of ViT-B/16) MKL splits the rows between the threads, so every thread packs
+ * the whole weight for itself and the products run well below the rate they reach with many rows. Here the threads
+ * split the weight's rows (the output columns) instead: each runs MKL single-threaded on its own slice, which it alone
+ * reads, optionally from a copy packed once (cblas_sgemm_pack / cblas_sgemm_compute) so that no call packs at all.
  *
- * The functions are looked up in the already-loaded libtorch_cpu.so at first use; without them every call reports
- * unavailability and Java falls back to libtorch's own linear.
+ * Everything is looked up in the already-loaded libtorch_cpu.so at first use, GOMP_parallel included: dlsym through
+ * libtorch's handle finds the libgomp libtorch itself was linked against, so these products run on the same thread
+ * team (and the same OMP_WAIT_POLICY) as every other libtorch operation, and no second pool competes for the cores.
+ * Without the symbols every call reports unavailability and Java falls back to libtorch's own linear.
  */
 #include <link.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
+typedef void (*sgemm_fn)(const char *, const char *, const int *, const int *, const int *, const float *,
+                         const float *, const int *, const float *, const int *, const float *, float *, const int *);
 typedef size_t (*pack_get_size_fn)(int, int, int, int);
 typedef void (*pack_fn)(int, int, int, int, int, int, float, const float *, int, float *);
 typedef void (*compute_fn)(int, int, int, int, int, int, const float *, int, const float *, int, float, float *, int);
+typedef void (*gomp_parallel_fn)(void (*)(void *), void *, unsigned, unsigned);
+typedef int (*int_fn)(void);
+typedef int (*set_int_fn)(int);
 
 enum { ROW_MAJOR = 101, NO_TRANS = 111, TRANS = 112, PACKED = 151, B_MATRIX = 162 };
 
+static sgemm_fn sgemm;
 static pack_get_size_fn pack_get_size;
 static pack_fn pack;
 static compute_fn compute;
-static int looked_up;
+static gomp_parallel_fn gomp_parallel;
+static int_fn omp_thread_num;
+static int_fn omp_num_threads;
+static set_int_fn mkl_threads_local;
+static pthread_once_t looked_up = PTHREAD_ONCE_INIT;
 
 static int find_torch(struct dl_phdr_info *info, size_t size, void *data) {
     (void) size;
@@ -57,76 +72,191 @@ static int find_torch(struct dl_phdr_info *info, size_t size, void *data) {
     return 0;
 }
 
-static int lookup(void) {
-    if (!looked_up) {
-        void *torch = NULL;
-        dl_iterate_phdr(find_torch, &torch);
-        void *where = torch != NULL ? torch : RTLD_DEFAULT;
-        pack_get_size = (pack_get_size_fn) dlsym(where, "cblas_sgemm_pack_get_size");
-        pack = (pack_fn) dlsym(where, "cblas_sgemm_pack");
-        compute = (compute_fn) dlsym(where, "cblas_sgemm_compute");
-        looked_up = 1;
+static void lookup_once(void) {
+    void *torch = NULL;
+    dl_iterate_phdr(find_torch, &torch);
+    if (torch == NULL) {
+        return; /* libtorch is not loaded: nothing here can run */
     }
-    return pack_get_size != NULL && pack != NULL && compute != NULL;
+    sgemm = (sgemm_fn) dlsym(torch, "sgemm_");
+    pack_get_size = (pack_get_size_fn) dlsym(torch, "cblas_sgemm_pack_get_size");
+    pack = (pack_fn) dlsym(torch, "cblas_sgemm_pack");
+    compute = (compute_fn) dlsym(torch, "cblas_sgemm_compute");
+    gomp_parallel = (gomp_parallel_fn) dlsym(torch, "GOMP_parallel");
+    omp_thread_num = (int_fn) dlsym(torch, "omp_get_thread_num");
+    omp_num_threads = (int_fn) dlsym(torch, "omp_get_num_threads");
+    mkl_threads_local = (set_int_fn) dlsym(torch, "MKL_Set_Num_Threads_Local"); /* C, by value (the lower-case
+                                                                                   symbol is Fortran's, by pointer) */
+}
+
+/* Whether the sliced products can run: MKL's sgemm and libtorch's OpenMP runtime were found. */
+static int sliced_ready(void) {
+    pthread_once(&looked_up, lookup_once);
+    return sgemm != NULL && gomp_parallel != NULL && omp_thread_num != NULL && omp_num_threads != NULL
+           && mkl_threads_local != NULL;
+}
+
+static int packed_ready(void) {
+    return sliced_ready() && pack_get_size != NULL && pack != NULL && compute != NULL;
+}
+
+/* Where slice s of `slices` starts among n columns: equal shares, rounded to 16 columns (one AVX-512 register). */
+static int slice_start(int n, int slices, int s) {
+    if (s >= slices) {
+        return n;
+    }
+    long b = ((long) n * s / slices + 8) / 16 * 16;
+    return b > n ? n : (int) b;
+}
+
+/* A weight packed slice by slice, for `slices` threads. */
+struct packed_weight {
+    int n, k, slices;
+    float *slice[];
+};
+
+struct linear_job {
+    const float *x, *w, *bias;
+    const struct packed_weight *packed; /* or NULL: w is read in place */
+    float *y;
+    int m, k, n, slices;
+};
+
+static void linear_slices(void *arg) {
+    const struct linear_job *j = (const struct linear_job *) arg;
+    int team = omp_num_threads();
+    int before = mkl_threads_local(1); /* MKL inside a parallel region: one thread, said outright */
+    for (int s = omp_thread_num(); s < j->slices; s += team) {
+        int n0 = slice_start(j->n, j->slices, s);
+        int nn = slice_start(j->n, j->slices, s + 1) - n0;
+        if (nn <= 0) {
+            continue;
+        }
+        float *y = j->y + n0;
+        if (j->packed != NULL) {
+            compute(ROW_MAJOR, NO_TRANS, PACKED, j->m, nn, j->k, j->x, j->k, j->packed->slice[s], j->k, 0.0f, y, j->n);
+        } else {
+            /* Column-major view: yᵀ[n0:n0+nn, :] = (w[n0:n0+nn, :] as k×nn)ᵀ · xᵀ */
+            float one = 1.0f;
+            float zero = 0.0f;
+            sgemm("T", "N", &nn, &j->m, &j->k, &one, j->w + (size_t) n0 * j->k, &j->k, j->x, &j->k, &zero, y, &j->n);
+        }
+        if (j->bias != NULL) {
+            /* Added after the product, while this thread's slice of y is still in its cache: copying the bias into
+             * y first and letting MKL add it (beta = 1) made one more pass over y from memory. */
+            const float *b = j->bias + n0;
+            for (int i = 0; i < j->m; i++, y += j->n) {
+                for (int c = 0; c < nn; c++) {
+                    y[c] += b[c];
+                }
+            }
+        }
+    }
+    mkl_threads_local(before);
+}
+
+static const void *address(JNIEnv *env, jobject buffer, jlong floats) {
+    if (buffer == NULL) {
+        return NULL;
+    }
+    void *p = (*env)->GetDirectBufferAddress(env, buffer);
+    return p != NULL && (*env)->GetDirectBufferCapacity(env, buffer) >= floats * 4 ? p : NULL;
+}
+
+/* Fills the job's buffers from Java's; 0 when one is missing or too small. */
+static int bind_job(JNIEnv *env, struct linear_job *j, jobject x, jobject bias, jobject y) {
+    j->x = (const float *) address(env, x, (jlong) j->m * j->k);
+    j->y = (float *) address(env, y, (jlong) j->m * j->n);
+    j->bias = (const float *) address(env, bias, j->n);
+    return j->x != NULL && j->y != NULL && (bias == NULL || j->bias != NULL);
+}
+
+JNIEXPORT jboolean JNICALL Java_io_vitscope_engine_SlicedGemm_nativeAvailable(JNIEnv *env, jclass cls) {
+    (void) env;
+    (void) cls;
+    return sliced_ready() ? JNI_TRUE : JNI_FALSE;
+}
+
+/* y = x · weightᵀ (+ bias), weight (n, k) row-major read in place, split in `slices` column slices. 0 on success. */
+JNIEXPORT jint JNICALL Java_io_vitscope_engine_SlicedGemm_linear(JNIEnv *env, jclass cls, jobject x, jint m, jint k,
+                                                                 jobject weight, jint n, jobject bias, jobject y,
+                                                                 jint slices) {
+    (void) cls;
+    struct linear_job j = {.m = m, .k = k, .n = n, .slices = slices};
+    if (!sliced_ready() || slices < 1) {
+        return 1;
+    }
+    j.w = (const float *) address(env, weight, (jlong) n * k);
+    if (j.w == NULL || !bind_job(env, &j, x, bias, y)) {
+        return 2;
+    }
+    gomp_parallel(linear_slices, &j, (unsigned) slices, 0);
+    return 0;
 }
 
 JNIEXPORT jboolean JNICALL Java_io_vitscope_engine_PackedGemm_nativeAvailable(JNIEnv *env, jclass cls) {
     (void) env;
     (void) cls;
-    return lookup() ? JNI_TRUE : JNI_FALSE;
+    return packed_ready() ? JNI_TRUE : JNI_FALSE;
 }
 
-/* Packs weight (n, k) row-major, as nn.Linear stores it, as the B operand of x (m, k) · weightᵀ. Returns a malloc'd
- * buffer (0 on failure); m is a hint only: MKL's packed size does not depend on it. */
-JNIEXPORT jlong JNICALL Java_io_vitscope_engine_PackedGemm_pack(JNIEnv *env, jclass cls, jobject weight, jint n,
-                                                                 jint k) {
-    (void) cls;
-    if (!lookup()) {
-        return 0;
-    }
-    const float *w = (const float *) (*env)->GetDirectBufferAddress(env, weight);
-    if (w == NULL || (*env)->GetDirectBufferCapacity(env, weight) < (jlong) n * k * 4) {
-        return 0;
-    }
-    size_t bytes = pack_get_size(B_MATRIX, 1, n, k);
-    float *dest = (float *) aligned_alloc(64, (bytes + 63) / 64 * 64);
-    if (dest == NULL) {
-        return 0;
-    }
-    pack(ROW_MAJOR, B_MATRIX, TRANS, 1, n, k, 1.0f, w, k, dest);
-    return (jlong) (intptr_t) dest;
-}
-
-JNIEXPORT void JNICALL Java_io_vitscope_engine_PackedGemm_free(JNIEnv *env, jclass cls, jlong packed) {
+JNIEXPORT void JNICALL Java_io_vitscope_engine_PackedGemm_free(JNIEnv *env, jclass cls, jlong handle) {
     (void) env;
     (void) cls;
-    free((void *) (intptr_t) packed);
+    struct packed_weight *p = (struct packed_weight *) (intptr_t) handle;
+    if (p != NULL) {
+        for (int s = 0; s < p->slices; s++) {
+            free(p->slice[s]);
+        }
+        free(p);
+    }
 }
 
-/* y (m, n) = x (m, k) · weightᵀ (+ bias), with weight packed by pack(). Returns 0 on success. */
+/* Packs weight (n, k) row-major, as nn.Linear stores it, as `slices` column slices of the B operand of x · weightᵀ
+ * for products of about `rows` rows (MKL lays the packing out for that many: ViT-B/16's products at batch 1 ran 4 %
+ * faster packed for their 197 rows than packed for one). Returns the packing (0 on failure). */
+JNIEXPORT jlong JNICALL Java_io_vitscope_engine_PackedGemm_pack(JNIEnv *env, jclass cls, jobject weight, jint n,
+                                                                 jint k, jint slices, jint rows) {
+    const float *w = (const float *) address(env, weight, (jlong) n * k);
+    if (!packed_ready() || w == NULL || slices < 1 || rows < 1) {
+        return 0;
+    }
+    struct packed_weight *p = calloc(1, sizeof(struct packed_weight) + (size_t) slices * sizeof(float *));
+    if (p == NULL) {
+        return 0;
+    }
+    p->n = n;
+    p->k = k;
+    p->slices = slices;
+    for (int s = 0; s < slices; s++) {
+        int n0 = slice_start(n, slices, s);
+        int nn = slice_start(n, slices, s + 1) - n0;
+        if (nn <= 0) {
+            continue; /* an empty slice stays NULL and is never computed */
+        }
+        size_t bytes = pack_get_size(B_MATRIX, rows, nn, k);
+        p->slice[s] = (float *) aligned_alloc(64, (bytes + 63) / 64 * 64);
+        if (p->slice[s] == NULL) {
+            Java_io_vitscope_engine_PackedGemm_free(env, cls, (jlong) (intptr_t) p);
+            return 0;
+        }
+        pack(ROW_MAJOR, B_MATRIX, TRANS, rows, nn, k, 1.0f, w + (size_t) n0 * k, k, p->slice[s]);
+    }
+    return (jlong) (intptr_t) p;
+}
+
+/* y = x · weightᵀ (+ bias) with the packing from pack(), one thread per slice. Returns 0 on success. */
 JNIEXPORT jint JNICALL Java_io_vitscope_engine_PackedGemm_linear(JNIEnv *env, jclass cls, jobject x, jint m, jint k,
-                                                                 jlong packed, jint n, jobject bias, jobject y) {
+                                                                 jlong handle, jint n, jobject bias, jobject y) {
     (void) cls;
-    if (!lookup() || packed == 0) {
+    const struct packed_weight *p = (const struct packed_weight *) (intptr_t) handle;
+    if (!packed_ready() || p == NULL || p->n != n || p->k != k) {
         return 1;
     }
-    const float *xp = (const float *) (*env)->GetDirectBufferAddress(env, x);
-    float *yp = (float *) (*env)->GetDirectBufferAddress(env, y);
-    if (xp == NULL || yp == NULL || (*env)->GetDirectBufferCapacity(env, x) < (jlong) m * k * 4
-            || (*env)->GetDirectBufferCapacity(env, y) < (jlong) m * n * 4) {
+    struct linear_job j = {.packed = p, .m = m, .k = k, .n = n, .slices = p->slices};
+    if (!bind_job(env, &j, x, bias, y)) {
         return 2;
     }
-    float beta = 0.0f;
-    if (bias != NULL) {
-        const float *b = (const float *) (*env)->GetDirectBufferAddress(env, bias);
-        if (b == NULL || (*env)->GetDirectBufferCapacity(env, bias) < (jlong) n * 4) {
-            return 3;
-        }
-        for (jint i = 0; i < m; i++) {
-            memcpy(yp + (size_t) i * n, b, (size_t) n * 4);
-        }
-        beta = 1.0f;
-    }
-    compute(ROW_MAJOR, NO_TRANS, PACKED, m, n, k, xp, k, (const float *) (intptr_t) packed, k, beta, yp, n);
+    gomp_parallel(linear_slices, &j, (unsigned) p->slices, 0);
     return 0;
 }

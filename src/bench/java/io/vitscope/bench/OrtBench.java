@@ -18,6 +18,7 @@ import java.util.SplittableRandom;
  *
  * <pre>
  * java -cp ... io.vitscope.bench.OrtBench MODEL.onnx [--batch 1 8] [--warmup 2] [--iterations 10] [--threads 2]
+ *     [--profile PREFIX]
  * </pre>
  *
  * Prints, per batch size, a human line and a machine line {@code RESULT ort BATCH MEDIAN MIN MAX} (ms/image), with
@@ -30,7 +31,8 @@ public final class OrtBench {
 
     public static void main(String[] args) throws OrtException {
         if (args.length < 1 || args[0].startsWith("-")) {
-            System.err.println("usage: OrtBench MODEL.onnx [--batch 1 8] [--warmup 2] [--iterations 10] [--threads 2]");
+            System.err.println("usage: OrtBench MODEL.onnx [--batch 1 8] [--warmup 2] [--iterations 10] [--threads 2]"
+                    + " [--profile PREFIX]");
             System.exit(2);
         }
         String model = args[0];
@@ -38,6 +40,7 @@ public final class OrtBench {
         int warmup = 2;
         int iterations = 10;
         int threads = Runtime.getRuntime().availableProcessors();
+        String profile = null;
         for (int i = 1; i < args.length; i++) {
             switch (args[i]) {
                 case "--batch" -> {
@@ -49,12 +52,16 @@ public final class OrtBench {
                 case "--warmup" -> warmup = Integer.parseInt(args[++i]);
                 case "--iterations" -> iterations = Integer.parseInt(args[++i]);
                 case "--threads" -> threads = Integer.parseInt(args[++i]);
+                case "--profile" -> profile = args[++i];
                 default -> throw new IllegalArgumentException("Unknown option " + args[i]);
             }
         }
 
         OrtEnvironment env = OrtEnvironment.getEnvironment();
         try (OrtSession.SessionOptions options = sessionOptions(threads)) {
+            if (profile != null) {
+                options.enableProfiling(profile);
+            }
             try (OrtSession session = env.createSession(model, options)) {
                 String input = session.getInputNames().iterator().next();
                 long[] shape = ((ai.onnxruntime.TensorInfo) session.getInputInfo().get(input).getInfo()).getShape();

@@ -236,12 +236,11 @@ public final class Bench {
             var c = loaded.config();
             NDArray images = manager.randomNormal(new Shape(batch, c.inChans(), c.imgHeight(), c.imgWidth())); // (B, C, H, W)
             java.util.Map<Integer, NDArray> inputs = new java.util.HashMap<>(); // in-features → (B, T, in)
-            List<NDArray[]> products = new ArrayList<>(); // per linear layer: input, weight, bias (or null)
-            for (Linear l : linears(model)) {
-                var p = l.namedParameters();
-                products.add(new NDArray[] {
-                    inputs.computeIfAbsent(l.inFeatures(), in -> manager.randomNormal(new Shape(batch, c.numTokens(), in))),
-                    p.get("weight").getArray(), p.containsKey("bias") ? p.get("bias").getArray() : null});
+            List<Linear> layers = linears(model);
+            List<NDArray> layerInputs = new ArrayList<>(); // per linear layer, an input of its shape
+            for (Linear l : layers) {
+                layerInputs.add(inputs.computeIfAbsent(l.inFeatures(),
+                        in -> manager.randomNormal(new Shape(batch, c.numTokens(), in))));
             }
             for (int round = -options.warmup(); round < rounds; round++) {
                 for (int j = 0; j < variants.size(); j++) {
@@ -255,7 +254,7 @@ public final class Bench {
                     };
                     long t0 = System.nanoTime();
                     if (v == Variant.LINEAR) {
-                        replay(products);
+                        replay(layers, layerInputs);
                         long t1 = System.nanoTime();
                         if (round >= 0) {
                             ms[v.ordinal()][round] = (t1 - t0) / 1e6 / batch;
@@ -324,9 +323,10 @@ public final class Bench {
         return flops;
     }
 
-    private static void replay(List<NDArray[]> products) {
-        for (NDArray[] p : products) {
-            p[0].getNDArrayInternal().linear(p[0], p[1], p[2]).close();
+    /** The forward's linear products alone, through the path the forward takes (packed, sliced or libtorch's). */
+    private static void replay(List<Linear> layers, List<NDArray> inputs) {
+        for (int i = 0; i < layers.size(); i++) {
+            layers.get(i).gradFreeProduct(inputs.get(i)).close();
         }
     }
 

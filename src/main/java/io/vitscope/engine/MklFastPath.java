@@ -45,6 +45,28 @@ public final class MklFastPath {
     private static Path library;
 
     /**
+     * Binds the native library's JNI functions (the linear-layer products of {@link SlicedGemm} and
+     * {@link PackedGemm}) once libtorch is loaded, whose MKL and OpenMP they call; false when there is no library or
+     * the fast path is turned off ({@code -Dvitscope.mklfix=false} keeps the library out of the process altogether).
+     */
+    static synchronized boolean bindNatives() {
+        if ("false".equalsIgnoreCase(System.getProperty("vitscope.mklfix"))) {
+            return false;
+        }
+        try {
+            Path lib = nativeLibrary();
+            if (lib == null) {
+                return false;
+            }
+            ai.djl.engine.Engine.getEngine("PyTorch"); // libtorch must be loaded for the symbol lookup
+            System.load(lib.toAbsolutePath().toString()); // binds the callers' natives (a loaded library is reused)
+            return true;
+        } catch (IOException | UnsatisfiedLinkError e) {
+            return false;
+        }
+    }
+
+    /**
      * The native library's file: the one {@code LD_PRELOAD} names, else the build's copy on the class path (copied
      * out of a jar once, to a temporary file); null when the build made none (no gcc).
      */

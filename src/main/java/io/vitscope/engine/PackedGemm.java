@@ -4,16 +4,22 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
 import java.nio.ByteBuffer;
-import java.nio.file.Path;
 
 /**
  * A linear layer's weight laid out once for MKL's packed GEMM ({@code cblas_sgemm_pack}/{@code cblas_sgemm_compute},
- * exported by DJL's libtorch; see {@code src/main/native/mklfix.c}), and the product {@code x·Wᵀ + b} with it.
+ * exported by DJL's libtorch; see {@code src/main/native/mklfix.c}), in one slice of its rows per intra-op thread, and
+ * the product {@code x·Wᵀ + b} with it, each thread computing its slice's output columns (as {@link SlicedGemm} does
+ * with the weight in place).
  *
- * <p>Why: libtorch's {@code linear} calls MKL's plain {@code sgemm}, which re-packs the weight on every call. With many
- * rows that is amortised; at batch 1 (197 rows of ViT-B/16 against weights of up to 768×3072) it is not, and the
- * products run well below the rate they reach at batch 8. Packing once per weight removes that work from every call.
+ * <p>Why: MKL's plain {@code sgemm} re-packs the weight on every call. With many rows that is amortised; at batch 1
+ * (197 rows of ViT-B/16 against weights of up to 768×3072) it is not. Packing once per weight removes that work from
+ * every call, at the cost of a second copy of the weights (as large as the model). Off by default:
+ * {@code VisionTransformer.packWeights()} turns it on.
+ *
+ * <p>The slices are cut for the intra-op thread count in force when the weight is packed; products use that many
+ * threads even if the count changes later (repack to follow a new count).
  *
  * <p>What it is not: a path for gradients (it runs outside libtorch's autograd — callers use it only with grad mode
  * off and for float32 CPU tensors) or for weights that change (a packed copy does not follow later in-place edits of
@@ -51,40 +57,33 @@ public final class PackedGemm implements AutoCloseable {
     }
 
     private static boolean load() {
-        // The packed products live in the MKL fast path's library: turning that off (-Dvitscope.mklfix=false) turns
-        // them off too, so the library never enters the process. -Dvitscope.packed=false turns off packing alone.
-        if ("false".equalsIgnoreCase(System.getProperty("vitscope.packed"))
-                || "false".equalsIgnoreCase(System.getProperty("vitscope.mklfix"))) {
+        // -Dvitscope.packed=false turns off packing alone; -Dvitscope.mklfix=false turns off the whole library.
+        if ("false".equalsIgnoreCase(System.getProperty("vitscope.packed")) || !MklFastPath.bindNatives()) {
             return false;
         }
         try {
-            Path lib = MklFastPath.nativeLibrary();
-            if (lib == null) {
-                return false;
-            }
-            ai.djl.engine.Engine.getEngine("PyTorch"); // libtorch must be loaded for the symbol lookup
-            System.load(lib.toAbsolutePath().toString()); // binds this class's natives (a loaded library is reused)
             return nativeAvailable();
-        } catch (java.io.IOException | UnsatisfiedLinkError e) {
+        } catch (UnsatisfiedLinkError e) {
             return false;
         }
     }
 
     /**
-     * Packs {@code weight} (out, in) float32, as {@code nn.Linear} stores it; null when packing is unavailable or the
-     * weight is not a float32 CPU matrix.
+     * Packs {@code weight} (out, in) float32, as {@code nn.Linear} stores it, for products of about {@code rows} rows
+     * (MKL lays the packing out for that many; any row count works); null when packing is unavailable or the weight
+     * is not a float32 CPU matrix.
      */
-    public static PackedGemm pack(NDArray weight) {
+    public static PackedGemm pack(NDArray weight, int rows) {
         Shape s = weight.getShape();
         if (!available() || s.dimension() != 2 || weight.getDataType() != DataType.FLOAT32
                 || !weight.getDevice().equals(ai.djl.Device.cpu()) || !(weight instanceof PtNDArray pt)) {
             return null;
         }
-        ByteBuffer w = pt.toByteBuffer(true);
-        if (!w.isDirect()) {
+        ByteBuffer w = TensorMemory.of(pt);
+        if (w == null) {
             return null;
         }
-        long p = pack(w, (int) s.get(0), (int) s.get(1));
+        long p = pack(w, (int) s.get(0), (int) s.get(1), Math.max(1, JniUtils.getNumThreads()), Math.max(1, rows));
         return p == 0 ? null : new PackedGemm(weight, (int) s.get(0), (int) s.get(1), p);
     }
 
@@ -101,7 +100,7 @@ public final class PackedGemm implements AutoCloseable {
         Shape xs = x.getShape();
         long p = packed;
         if (p == 0 || xs.dimension() < 1 || xs.get(xs.dimension() - 1) != k
-                || x.getDataType() != DataType.FLOAT32 || !(x instanceof PtNDArray px)
+                || x.getDataType() != DataType.FLOAT32
                 || (bias != null && (bias.getDataType() != DataType.FLOAT32 || bias.size() != n))) {
             return null;
         }
@@ -109,12 +108,14 @@ public final class PackedGemm implements AutoCloseable {
         if (m > Integer.MAX_VALUE || m * n > Integer.MAX_VALUE) {
             return null;
         }
-        ByteBuffer xb = px.toByteBuffer(true);
-        ByteBuffer bb = bias == null ? null : ((PtNDArray) bias).toByteBuffer(true);
+        ByteBuffer xb = TensorMemory.of(x);
+        ByteBuffer bb = bias == null ? null : TensorMemory.of(bias);
+        if (xb == null || (bias != null && bb == null)) {
+            return null; // a view laid out otherwise: libtorch's product handles it
+        }
         NDArray y = x.getManager().create(xs.slice(0, xs.dimension() - 1).add(n), DataType.FLOAT32);
-        ByteBuffer yb = ((PtNDArray) y).toByteBuffer(true);
-        if (!xb.isDirect() || !yb.isDirect() || (bb != null && !bb.isDirect())
-                || linear(xb, (int) m, k, p, n, bb, yb) != 0) {
+        ByteBuffer yb = TensorMemory.of(y);
+        if (yb == null || linear(xb, (int) m, k, p, n, bb, yb) != 0) {
             y.close();
             return null;
         }
@@ -132,7 +133,7 @@ public final class PackedGemm implements AutoCloseable {
 
     private static native boolean nativeAvailable();
 
-    private static native long pack(ByteBuffer weight, int n, int k);
+    private static native long pack(ByteBuffer weight, int n, int k, int slices, int rows);
 
     private static native void free(long packed);
 

@@ -2,6 +2,7 @@ package io.vitscope.model;
 
 import ai.djl.pytorch.jni.JniUtils;
 import io.vitscope.engine.PackedGemm;
+import io.vitscope.engine.SlicedGemm;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
@@ -32,15 +33,32 @@ public final class Linear extends VitModule {
             x = f.arg("input", x);                                     // (..., in)
             NDArray w = ctx.value(weight, x);
             NDArray b = bias == null ? null : ctx.value(bias, x);
-            PackedGemm p = packed;
-            if (p != null && !ctx.training() && p.source() == w && !JniUtils.isGradMode()) {
-                NDArray y = p.linear(x, b);                           // (..., out)
-                if (y != null) {
-                    return f.exit(y);
-                }
+            if (!ctx.training() && !JniUtils.isGradMode()) {
+                return f.exit(gradFreeProduct(x, w, b));                // (..., out)
             }
             return f.exit(x.getNDArrayInternal().linear(x, w, b).singletonOrThrow()); // (..., out)
         }
+    }
+
+    /**
+     * The product a grad-free forward computes: on the packed weight if there is one ({@link #pack(int)}), else with
+     * the weight's rows split between the intra-op threads where that is faster ({@link SlicedGemm}), else libtorch's
+     * own {@code linear}. Public so that a benchmark can time exactly what the forward runs.
+     *
+     * @param x (..., in)
+     * @return (..., out)
+     */
+    public NDArray gradFreeProduct(NDArray x) {
+        return gradFreeProduct(x, weight.getArray(), bias == null ? null : bias.getArray());
+    }
+
+    private NDArray gradFreeProduct(NDArray x, NDArray w, NDArray b) {
+        PackedGemm p = packed;
+        NDArray y = p != null && p.source() == w ? p.linear(x, b) : null;
+        if (y == null) {
+            y = SlicedGemm.linear(x, w, b);
+        }
+        return y != null ? y : x.getNDArrayInternal().linear(x, w, b).singletonOrThrow();
     }
 
     @Override
@@ -50,19 +68,20 @@ public final class Linear extends VitModule {
     }
 
     /**
-     * Packs the weight for MKL's packed GEMM ({@link PackedGemm}), used by grad-free forwards from now on; returns
+     * Packs the weight for MKL's packed GEMM ({@link PackedGemm}) for products of about {@code rows} rows (the tokens
+     * of one image), used by grad-free forwards from now on; returns
      * whether it is packed (false where packing is unavailable). A weight replaced later is noticed (the packing is
      * ignored); a weight edited in place is not: call {@link #unpack()} first.
      */
-    boolean pack() {
+    boolean pack(int rows) {
         if (packed == null || packed.source() != weight.getArray()) {
             unpack();
-            packed = PackedGemm.pack(weight.getArray());
+            packed = PackedGemm.pack(weight.getArray(), rows);
         }
         return packed != null;
     }
 
-    /** Whether grad-free forwards use a packed copy of the weight ({@link #pack()}). */
+    /** Whether grad-free forwards use a packed copy of the weight ({@link #pack(int)}). */
     public boolean isPacked() {
         PackedGemm p = packed;
         return p != null && p.source() == weight.getArray();

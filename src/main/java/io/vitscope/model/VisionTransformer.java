@@ -280,19 +280,20 @@ public final class VisionTransformer extends VitModule implements AutoCloseable 
     }
 
     /**
-     * Packs every linear layer's weight for MKL's packed GEMM ({@link io.vitscope.engine.PackedGemm}): grad-free
-     * float32 forwards then skip re-packing the weights on every product. An experiment, off unless called: on
-     * ViT-B/16 (2 cores, Zen 4) it measured no gain beyond the noise at batch 1 or 8 (docs/benchmarks.md), and it
-     * costs memory (a second copy of the linear weights, outside the JVM heap) and a one-off pass over them;
-     * {@code vitscope bench --pack} times it. Gradient forwards ({@link #forwardForGradients}) and training never
-     * use it. A weight replaced afterwards is noticed; one edited in place is not: {@link #unpackWeights()} first.
+     * Packs every linear layer's weight for MKL's packed GEMM ({@link io.vitscope.engine.PackedGemm}), one slice per
+     * intra-op thread, laid out for one image's tokens: grad-free float32 forwards then skip re-packing the weights on
+     * every product. Worth it for many forwards (a folder, a server, a benchmark): on ViT-B/16 at batch 1 the linear
+     * layers ran ≈ 7 % faster (docs/benchmarks.md). It costs memory (a second copy of the linear weights, outside the
+     * JVM heap: 340 MB for ViT-B/16) and a one-off pass over them, so nothing packs unless asked. Gradient forwards
+     * ({@link #forwardForGradients}) and training never use it. A weight replaced afterwards is noticed; one edited in
+     * place is not: {@link #unpackWeights()} first.
      *
      * @return how many linear layers were packed (0 where packing is unavailable: then nothing changes)
      */
     public synchronized int packWeights() {
         int n = 0;
         for (VitModule m : namedModules().values()) {
-            if (m instanceof Linear l && l.pack()) {
+            if (m instanceof Linear l && l.pack(config.numTokens())) {
                 n++;
             }
         }

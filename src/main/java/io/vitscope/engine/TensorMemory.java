@@ -1,0 +1,53 @@
+package io.vitscope.engine;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.pytorch.engine.PtNDArray;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.nio.ByteBuffer;
+
+/**
+ * A libtorch tensor's own memory as a direct buffer, for the native products ({@link SlicedGemm}, {@link PackedGemm}),
+ * without the copy DJL would make behind the caller's back.
+ *
+ * <p>DJL's {@code toByteBuffer(true)} answers a non-contiguous tensor (a transposed view, say) with a contiguous copy
+ * that it attaches to the tensor's manager: right for reading, but a weight's copy would live as long as the model's
+ * manager, one more per call. DJL keeps its contiguity check ({@code torchIsContiguous}) package-private, so it is
+ * reached here by a method handle looked up once; where that fails, every tensor counts as not contiguous and the
+ * callers fall back to libtorch's own products.
+ */
+final class TensorMemory {
+
+    private static final MethodHandle IS_CONTIGUOUS = contiguityCheck();
+
+    private TensorMemory() {}
+
+    private static MethodHandle contiguityCheck() {
+        try {
+            Class<?> library = Class.forName("ai.djl.pytorch.jni.PyTorchLibrary");
+            MethodHandles.Lookup lookup = MethodHandles.privateLookupIn(library, MethodHandles.lookup());
+            Object instance = lookup.findStaticGetter(library, "LIB", library).invoke();
+            return lookup.findVirtual(library, "torchIsContiguous", MethodType.methodType(boolean.class, long.class))
+                    .bindTo(instance);
+        } catch (Throwable e) { // a DJL without it: no tensor qualifies
+            return null;
+        }
+    }
+
+    /** The tensor's own float memory, or null when it is not a contiguous libtorch tensor in CPU memory. */
+    static ByteBuffer of(NDArray array) {
+        if (IS_CONTIGUOUS == null || !(array instanceof PtNDArray pt) || !array.getDevice().equals(ai.djl.Device.cpu())) {
+            return null;
+        }
+        try {
+            if (!(boolean) IS_CONTIGUOUS.invokeExact((long) pt.getHandle())) {
+                return null;
+            }
+        } catch (Throwable e) {
+            return null;
+        }
+        ByteBuffer b = pt.toByteBuffer(true); // contiguous: the tensor's own memory, not a copy
+        return b.isDirect() ? b : null;
+    }
+}
