@@ -4,10 +4,13 @@
 # (scripts/bench_pytorch.py, whose seed-0 weights are the ones make_checkpoint.py writes). Prints ms/image at each batch
 # size and the ratios vitscope/ORT and vitscope/PyTorch.
 #
-#   scripts/bench_peers.sh [ARCH]        (default vit_base_patch16_224; ~5 minutes for ViT-B/16 on 2 cores)
+#   scripts/bench_peers.sh [ARCH]        (default vit_base_patch16_224; ~8 minutes for ViT-B/16 on 2 cores)
 #
 # Environment: BATCHES ("1 8"), WARMUP (2), ITERATIONS (10), THREADS (2), OUT (target/bench-peers: the checkpoint and
-# the .onnx file go there and are reused; never commit them), VITSCOPE (the vitscope launcher, scripts/vitscope).
+# the .onnx file go there and are reused; never commit them), VITSCOPE (the vitscope launcher, scripts/vitscope),
+# PAIRS (3): ORT and vitscope run alternately that many times each, and the ratio is taken per pair, the two runs
+# next to each other, so that the machine's drift over minutes (10-15 % on the shared 2-core guests) is not read as
+# a difference between the two; PYTORCH (1; 0 skips PyTorch eager).
 # Not part of the build, the tests or CI: it needs Debian's python3-torch and python3-numpy, and Maven's -Pbench
 # profile (ONNX Runtime Java from Maven Central).
 set -euo pipefail
@@ -17,6 +20,8 @@ batches="${BATCHES:-1 8}"
 warmup="${WARMUP:-2}"
 iterations="${ITERATIONS:-10}"
 threads="${THREADS:-2}"
+pairs="${PAIRS:-3}"
+with_pytorch="${PYTORCH:-1}"
 out="${OUT:-$here/target/bench-peers}"
 vitscope="${VITSCOPE:-$here/scripts/vitscope}"
 py=/usr/bin/python3
@@ -27,6 +32,11 @@ missing=()
 "$py" -c 'import torch, numpy' 2>/dev/null || missing+=("python3-torch python3-numpy")
 command -v java >/dev/null || missing+=("openjdk-17-jdk-headless")
 command -v mvn >/dev/null || missing+=("maven")
+# Debian's torch takes its GEMMs from whatever libblas.so.3 is installed: with only the reference BLAS (libblas3) a
+# ViT-B/16 forward takes minutes, which is not PyTorch's speed. OpenBLAS provides libopenblas.so.0 and libblas.so.3.
+if [ "$with_pytorch" != 0 ] && ! ldconfig -p | grep -q 'libopenblas\.so\.0'; then
+  missing+=("libopenblas0-pthread")
+fi
 if [ ${#missing[@]} -gt 0 ]; then
   echo "bench_peers: missing ${missing[*]}; install with: apt-get install -y ${missing[*]}" >&2
   exit 1
@@ -55,32 +65,51 @@ touch "$here/target/classpath.txt" # the launcher's staleness check: these class
 
 echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores; load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 
-echo "== ONNX Runtime Java" >&2
-java -Xmx4g -cp "$here/target/classes:$(cat "$here/target/bench-classpath.txt")" io.vitscope.bench.OrtBench "$onnx" \
-  --batch $batches --warmup "$warmup" --iterations "$iterations" --threads "$threads" | tee "$log/ort.txt" >&2
+for pair in $(seq 1 "$pairs"); do
+  echo "== pair $pair of $pairs: ONNX Runtime Java" >&2
+  java -Xmx4g -cp "$here/target/classes:$(cat "$here/target/bench-classpath.txt")" io.vitscope.bench.OrtBench "$onnx" \
+    --batch $batches --warmup "$warmup" --iterations "$iterations" --threads "$threads" | tee "$log/ort-$pair.txt" >&2
+  echo "== pair $pair of $pairs: vitscope" >&2
+  "$vitscope" bench --model "$arch" --weights "$ckpt" --batch $batches --warmup "$warmup" --iterations "$iterations" \
+    --threads "$threads" --no-probes --format json > "$log/vitscope-$pair.json"
+done
 
-echo "== vitscope" >&2
-"$vitscope" bench --model "$arch" --weights "$ckpt" --batch $batches --warmup "$warmup" --iterations "$iterations" \
-  --threads "$threads" --no-probes --format json > "$log/vitscope.json"
-
-echo "== PyTorch eager" >&2
-"$py" "$here/scripts/bench_pytorch.py" "$arch" --batch $batches --threads "$threads" --warmup "$warmup" \
-  --runs "$iterations" | tee "$log/pytorch.txt" >&2
+if [ "$with_pytorch" != 0 ]; then
+  echo "== PyTorch eager" >&2
+  "$py" "$here/scripts/bench_pytorch.py" "$arch" --batch $batches --threads "$threads" --warmup "$warmup" \
+    --runs "$iterations" | tee "$log/pytorch.txt" >&2
+fi
 
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
-"$py" - "$log" "$arch" <<'EOF'
-import json, re, sys
-log, arch = sys.argv[1], sys.argv[2]
-ort = {int(b): float(m) for b, m in re.findall(r"^RESULT ort (\d+) ([\d.]+)", open(f"{log}/ort.txt").read(), re.M)}
-vs = json.load(open(f"{log}/vitscope.json"))
-vit = {b["batch"]: b["msPerImage"]["median"] for b in vs["batches"]}
-pt = {int(b): float(m) for b, m in re.findall(r"batch (\d+): ([\d.]+) ms/image", open(f"{log}/pytorch.txt").read())}
-print(f"{arch}, {vs['gflopPerImage']:.1f} GFLOP/image; vitscope: MKL fast path {vs['mkl']}, "
-      f"matmul {vs['matmul']['gflops']:.0f} GFLOP/s measured; medians in ms/image; logs in {log}")
-print(f"{'batch':>5} {'ORT Java':>9} {'vitscope':>9} {'PyTorch':>9} {'vitscope/ORT':>13} {'vitscope/PyTorch':>17}")
-for b in sorted(vit):
-    o, v, p = ort.get(b), vit[b], pt.get(b)
-    r1 = f"{v / o:.2f}x" if o else "-"
-    r2 = f"{v / p:.2f}x" if p else "-"
-    print(f"{b:>5} {o or float('nan'):>9.1f} {v:>9.1f} {p or float('nan'):>9.1f} {r1:>13} {r2:>17}")
+"$py" - "$log" "$arch" "$pairs" <<'EOF'
+import json, os, re, statistics, sys
+log, arch, pairs = sys.argv[1], sys.argv[2], int(sys.argv[3])
+ort, vit, info = [], [], None
+for p in range(1, pairs + 1):
+    text = open(f"{log}/ort-{p}.txt").read()
+    ort.append({int(b): float(m) for b, m in re.findall(r"^RESULT ort (\d+) ([\d.]+)", text, re.M)})
+    vs = json.load(open(f"{log}/vitscope-{p}.json"))
+    vit.append({b["batch"]: b["msPerImage"]["median"] for b in vs["batches"]})
+    info = info or vs
+pt = {}
+if os.path.exists(f"{log}/pytorch.txt"):
+    text = open(f"{log}/pytorch.txt").read()
+    pt = {int(b): float(m) for b, m in re.findall(r"batch (\d+): ([\d.]+) ms/image", text)}
+print(f"{arch}, {info['gflopPerImage']:.1f} GFLOP/image; vitscope: MKL fast path {info['mkl']}, "
+      f"matmul {info['matmul']['gflops']:.0f} GFLOP/s measured (first pair); medians in ms/image; logs in {log}")
+print(f"{'batch':>5} {'pair':>4} {'ORT Java':>9} {'vitscope':>9} {'vitscope/ORT':>13}")
+for b in sorted(vit[0]):
+    ratios = []
+    for p in range(pairs):
+        o, v = ort[p][b], vit[p][b]
+        ratios.append(v / o)
+        print(f"{b:>5} {p + 1:>4} {o:>9.1f} {v:>9.1f} {v / o:>12.3f}x")
+    print(f"{b:>5} {'all':>4} {statistics.median(o[b] for o in ort):>9.1f} "
+          f"{statistics.median(v[b] for v in vit):>9.1f} {statistics.median(ratios):>12.3f}x  (median of the "
+          f"{pairs} pairs' ratios; range {min(ratios):.3f}-{max(ratios):.3f})")
+if pt:
+    print(f"{'batch':>5} {'PyTorch':>9} {'vitscope':>9} {'vitscope/PyTorch':>17}  (PyTorch once, after the pairs)")
+    for b in sorted(pt):
+        v = statistics.median(x[b] for x in vit)
+        print(f"{b:>5} {pt[b]:>9.1f} {v:>9.1f} {v / pt[b]:>16.2f}x")
 EOF

@@ -78,9 +78,10 @@ public final class BenchCommand implements Callable<Integer> {
             description = "With --folder: images per round and variant (default ${DEFAULT-VALUE}).")
     int roundImages;
 
-    @Option(names = "--pack", description = "Time the linear layers on weights packed for MKL's packed GEMM "
-            + "(VisionTransformer.packWeights, an experiment: it measured no gain on ViT-B/16, see docs/benchmarks.md) "
-            + "instead of libtorch's own products.")
+    @Option(names = "--pack", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "Pack the linear weights for MKL's packed GEMM first (VisionTransformer.packWeights), as a "
+                    + "folder prediction or the server does; --no-pack times the weights as loaded, as a one-image "
+                    + "prediction runs them (default: packed).")
     boolean pack;
 
     @Override

@@ -79,6 +79,7 @@ public final class ServeCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         LoadedModel loaded = modelOptions.load();
+        loaded.model().packWeights(); // a server runs many forwards: packed products, for a second copy of the weights
         ExplorerServer server = ExplorerServer.start(new Explorer(loaded), options);
         if (!options.loopback()) {
             err.println("vitscope: warning: listening on " + host + ": there is no authentication, anyone who can "

@@ -300,6 +300,16 @@ public final class VisionTransformer extends VitModule implements AutoCloseable 
         return n;
     }
 
+    /** Whether any linear layer runs on packed weights ({@link #packWeights()}). */
+    public boolean isPacked() {
+        for (VitModule m : namedModules().values()) {
+            if (m instanceof Linear l && l.isPacked()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Drops the packed weights ({@link #packWeights()}); call it before editing weights in place. */
     public synchronized void unpackWeights() {
         for (VitModule m : namedModules().values()) {

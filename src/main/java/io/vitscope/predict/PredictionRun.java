@@ -87,6 +87,7 @@ public final class PredictionRun {
     private final int prefetch;
     private final IntConsumer progress;
     private final Consumer<String> phases;
+    private final Boolean packWeights;
 
     private PredictionRun(Builder b) {
         this.classifier = b.classifier;
@@ -98,6 +99,7 @@ public final class PredictionRun {
         this.prefetch = b.prefetch;
         this.progress = b.progress;
         this.phases = b.phases;
+        this.packWeights = b.packWeights;
     }
 
     public static Builder builder(Classifier classifier) {
@@ -118,6 +120,9 @@ public final class PredictionRun {
      *                                  it were predicted and given to {@code results}
      */
     public Summary run(Consumer<? super Result> results) {
+        if (packWeights != null ? packWeights : files.size() > batch) {
+            classifier.model().model().packWeights(); // stays packed with the model, for its next forwards too
+        }
         DataConfig c = classifier.model().dataConfig();
         int classes = classifier.model().config().numClasses();
         int failed = 0;
@@ -373,6 +378,7 @@ public final class PredictionRun {
         private int prefetch = 2;
         private IntConsumer progress = done -> { };
         private Consumer<String> phases = phase -> { };
+        private Boolean packWeights;
 
         private Builder(Classifier classifier) {
             this.classifier = classifier;
@@ -417,6 +423,16 @@ public final class PredictionRun {
         /** Told on the calling thread how many files have been read, as their results are given. */
         public Builder optProgress(IntConsumer filesDone) {
             this.progress = filesDone;
+            return this;
+        }
+
+        /**
+         * Whether the run first packs the model's linear weights ({@code VisionTransformer.packWeights}): faster
+         * products for a second copy of the weights in memory, which stays with the model. By default (null) a run
+         * packs when its files fill more than one batch, where the one-off packing pays for itself.
+         */
+        public Builder optPackWeights(Boolean pack) {
+            this.packWeights = pack;
             return this;
         }
 

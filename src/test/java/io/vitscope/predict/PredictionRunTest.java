@@ -152,6 +152,31 @@ class PredictionRunTest {
         throw new AssertionError("no error for " + file);
     }
 
+    /**
+     * A run packs the model's linear weights when its files fill more than one batch (the one-off packing pays for
+     * itself), not for a single batch, and as told when told; a packed model predicts what the unpacked one did.
+     */
+    @Test
+    void aRunOfMoreThanOneBatchPacksTheWeights() {
+        io.vitscope.Prerequisites.require(io.vitscope.engine.PackedGemm.available(), "MKL's packed GEMM through "
+                + "libvitscope_mklfix.so", "apt-get install gcc libc6-dev, then mvn compile");
+        List<Path> three = List.of(IMAGES.resolve("tiny_20x15.png"), IMAGES.resolve("chelsea_200x150.jpg"),
+                IMAGES.resolve("gray_97x75.png"));
+        try (LoadedModel own = Models.load(null, Golden.dir("tiny/hf"))) {
+            Classifier c = new Classifier(own);
+            List<Result> one = collect(PredictionRun.builder(c).setInputs(three).optBatch(3).build());
+            assertFalse(own.model().isPacked(), "three files in one batch of 3: nothing to amortise");
+            collect(PredictionRun.builder(c).setInputs(three).optBatch(2).optPackWeights(false).build());
+            assertFalse(own.model().isPacked(), "told not to");
+            List<Result> two = collect(PredictionRun.builder(c).setInputs(three).optBatch(2).build());
+            assertTrue(own.model().isPacked(), "three files in batches of 2");
+            for (int i = 0; i < three.size(); i++) {
+                assertEquals(((Predicted) one.get(i)).top().get(0).index(), ((Predicted) two.get(i)).top().get(0).index(),
+                        "the same top-1, packed or not");
+            }
+        }
+    }
+
     @Test
     void failFastPredictsTheFilesBeforeTheBadOneThenThrowsItsError() throws IOException {
         Path dir = mixedFolder();
