@@ -11,6 +11,6 @@ if ! command -v gcc >/dev/null 2>&1; then
   echo "[vitscope] gcc not found: building without the MKL fast-path fix (about 2x slower on AMD CPUs)" >&2
   exit 0
 fi
-gcc -O3 -shared -fPIC -I"$java_home/include" -I"$java_home/include/linux" -o "$out/libvitscope_mklfix.so" "$src" -ldl \
+gcc -O3 -shared -fPIC -I"$java_home/include" -I"$java_home/include/linux" -o "$out/libvitscope_mklfix.so" "$src" -ldl -lm \
   || echo "[vitscope] could not build the MKL fix; continuing without it" >&2
 exit 0

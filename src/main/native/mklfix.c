@@ -260,3 +260,165 @@ JNIEXPORT jint JNICALL Java_io_vitscope_engine_PackedGemm_linear(JNIEnv *env, jc
     gomp_parallel(linear_slices, &j, (unsigned) p->slices, 0);
     return 0;
 }
+
+/*
+ * The core of an Attention call in a grad-free forward, in one parallel region (io.vitscope.engine.FusedAttention):
+ * for every image b and head h, S = q·kᵀ (q, k, v read in place from the qkv projection, whose rows hold
+ * [q | k | v] of all heads), S *= scale, P = softmax(S) per row, and P·v written straight into the merged-head
+ * output (B, N, H·Dh). libtorch runs the same steps as eight operations with three copies (q, k, v made contiguous
+ * for its batched products, and the merge of the heads) and as many thread hand-offs; at batch 1 of ViT-B/16 those
+ * cost more than the arithmetic. The steps and their order of rounding are libtorch's: the product, then the scale,
+ * then max-subtracted exponentials summed and multiplied by the sum's reciprocal.
+ */
+#include <immintrin.h>
+#include <math.h>
+
+/* e^x for 8 floats (Cephes' expf: x = n·ln2 + r, a degree-6 polynomial in r, times 2^n): within 2 ulp of the true
+ * value where the result is a normal float; inputs below -87.3 give about 1e-38 instead of a denormal or 0, inputs
+ * above 88.7 give the largest float near e^88.7, NaN stays NaN. */
+__attribute__((target("avx2,fma"))) static inline __m256 exp8(__m256 x) {
+    const __m256 hi = _mm256_set1_ps(88.3762626647949f), lo = _mm256_set1_ps(-87.3365478515625f);
+    x = _mm256_max_ps(lo, _mm256_min_ps(hi, x)); /* x second: a NaN x is returned, not the bound */
+    __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
+                               _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
+    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+    __m256 p = _mm256_set1_ps(1.9875691500e-4f);
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
+    p = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
+    __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+    return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
+}
+
+/* One row of softmax(row · scale), in place, with AVX2. */
+__attribute__((target("avx2,fma"))) static void softmax_row_avx2(float *row, int n, float scale) {
+    __m256 s8 = _mm256_set1_ps(scale);
+    __m256 m8 = _mm256_set1_ps(-INFINITY);
+    int j = 0;
+    for (; j + 8 <= n; j += 8) {
+        __m256 v = _mm256_mul_ps(_mm256_loadu_ps(row + j), s8);
+        _mm256_storeu_ps(row + j, v);
+        m8 = _mm256_max_ps(m8, v);
+    }
+    float m[8];
+    _mm256_storeu_ps(m, m8);
+    float max = m[0];
+    for (int i = 1; i < 8; i++) {
+        max = m[i] > max ? m[i] : max;
+    }
+    for (; j < n; j++) {
+        row[j] *= scale;
+        max = row[j] > max ? row[j] : max;
+    }
+    __m256 max8 = _mm256_set1_ps(max);
+    __m256 sum8 = _mm256_setzero_ps();
+    for (j = 0; j + 8 <= n; j += 8) {
+        __m256 e = exp8(_mm256_sub_ps(_mm256_loadu_ps(row + j), max8));
+        _mm256_storeu_ps(row + j, e);
+        sum8 = _mm256_add_ps(sum8, e);
+    }
+    float s[8];
+    _mm256_storeu_ps(s, sum8);
+    float sum = ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+    for (; j < n; j++) {
+        float t[8] = {row[j] - max};
+        __m256 e = exp8(_mm256_loadu_ps(t));
+        _mm256_storeu_ps(t, e);
+        row[j] = t[0];
+        sum += t[0];
+    }
+    __m256 inv8 = _mm256_set1_ps(1.0f / sum);
+    for (j = 0; j + 8 <= n; j += 8) {
+        _mm256_storeu_ps(row + j, _mm256_mul_ps(_mm256_loadu_ps(row + j), inv8));
+    }
+    for (; j < n; j++) {
+        row[j] *= 1.0f / sum;
+    }
+}
+
+/* The same without AVX2: libm's expf. */
+static void softmax_row_plain(float *row, int n, float scale) {
+    float max = -INFINITY;
+    for (int j = 0; j < n; j++) {
+        row[j] *= scale;
+        max = row[j] > max ? row[j] : max;
+    }
+    float sum = 0.0f;
+    for (int j = 0; j < n; j++) {
+        row[j] = expf(row[j] - max);
+        sum += row[j];
+    }
+    float inv = 1.0f / sum;
+    for (int j = 0; j < n; j++) {
+        row[j] *= inv;
+    }
+}
+
+struct attention_job {
+    const float *qkv;
+    float *out, *attn; /* attn: (B, H, N, N) when the caller keeps it, else NULL */
+    int b, n, h, dh;
+    float scale;
+    int avx2;
+    int failed;
+};
+
+static void attention_heads(void *arg) {
+    struct attention_job *j = (struct attention_job *) arg;
+    int team = omp_num_threads();
+    int before = mkl_threads_local(1);
+    int n = j->n, c = j->h * j->dh, ld = 3 * c;
+    float *scratch = j->attn == NULL ? (float *) malloc((size_t) n * n * sizeof(float)) : NULL;
+    if (j->attn == NULL && scratch == NULL) {
+        __atomic_store_n(&j->failed, 1, __ATOMIC_RELAXED);
+    } else {
+        for (int t = omp_thread_num(); t < j->b * j->h; t += team) {
+            int b = t / j->h, h = t % j->h;
+            const float *q = j->qkv + (size_t) b * n * ld + (size_t) h * j->dh;
+            const float *k = q + c;
+            const float *v = q + 2 * c;
+            float *s = j->attn != NULL ? j->attn + (size_t) t * n * n : scratch;
+            float one = 1.0f, zero = 0.0f;
+            /* S (n × n) = q · kᵀ: column-major, Sᵀ = kᵀᵀ… i.e. sgemm("T", "N") on (k, q) as in the linear layers */
+            sgemm("T", "N", &n, &n, &j->dh, &one, k, &ld, q, &ld, &zero, s, &n);
+            for (int i = 0; i < n; i++) {
+                if (j->avx2) {
+                    softmax_row_avx2(s + (size_t) i * n, n, j->scale);
+                } else {
+                    softmax_row_plain(s + (size_t) i * n, n, j->scale);
+                }
+            }
+            /* out[b, :, h·dh : (h+1)·dh] (n × dh, row stride c) = P (n × n) · v (n × dh, row stride ld) */
+            sgemm("N", "N", &j->dh, &n, &n, &one, v, &ld, s, &n, &zero, j->out + (size_t) b * n * c + (size_t) h * j->dh,
+                  &c);
+        }
+    }
+    free(scratch);
+    mkl_threads_local(before);
+}
+
+/* x (B, N, H·Dh) = merge_heads(softmax(q·kᵀ·scale)·v) from qkv (B, N, 3·H·Dh); attn (B, H, N, N) is filled with the
+ * probabilities when given. Returns 0 on success. */
+JNIEXPORT jint JNICALL Java_io_vitscope_engine_FusedAttention_attention(JNIEnv *env, jclass cls, jobject qkv, jint b,
+                                                                        jint n, jint h, jint dh, jfloat scale,
+                                                                        jobject out, jobject attn, jint threads) {
+    (void) cls;
+    if (!sliced_ready() || b < 1 || n < 1 || h < 1 || dh < 1 || threads < 1) {
+        return 1;
+    }
+    jlong c = (jlong) h * dh;
+    struct attention_job j = {.b = b, .n = n, .h = h, .dh = dh, .scale = scale,
+                              .avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")};
+    j.qkv = (const float *) address(env, qkv, (jlong) b * n * 3 * c);
+    j.out = (float *) address(env, out, (jlong) b * n * c);
+    j.attn = attn == NULL ? NULL : (float *) address(env, attn, (jlong) b * h * n * n);
+    if (j.qkv == NULL || j.out == NULL || (attn != NULL && j.attn == NULL)) {
+        return 2;
+    }
+    gomp_parallel(attention_heads, &j, (unsigned) threads, 0);
+    return j.failed ? 3 : 0;
+}

@@ -108,9 +108,13 @@ public final class Bench {
      * Where a forward's time goes: its linear layers' products ({@code x·Wᵀ + b}, the same calls on inputs of the
      * same shapes, with the model's own weights) replayed alone, interleaved in the same rounds as the forward. The
      * rest of the forward is everything else: the attention's two batched products, softmax, LayerNorm, GELU, the
-     * residual adds, copies and the Java side.
+     * residual adds, copies and the Java side. Next to it, the same forward with the attention statements run one by
+     * one on libtorch ({@link io.vitscope.engine.FusedAttention} off), interleaved too: the fused step's gain is the
+     * median over rounds of (unfused / fused − 1), with its 95 % interval (NaN where the fused step is unavailable).
      */
-    public record Breakdown(Stats linearMsPerImage, double linearGflops, double linearSharePercent) {}
+    public record Breakdown(Stats linearMsPerImage, double linearGflops, double linearSharePercent,
+                            Stats unfusedMsPerImage, double fusedGainPercent, double fusedGainLow,
+                            double fusedGainHigh) {}
 
     /** Everything measured at one batch size. */
     public record BatchResult(int batch, Stats msPerImage, double gflops, double efficiencyMeasured,
@@ -132,6 +136,7 @@ public final class Bench {
     public enum Variant {
         NONE("no probe"),
         LINEAR("the forward's linear layers alone (x·Wᵀ + b, same shapes and weights)"),
+        UNFUSED("the forward with the attention statements on libtorch (FusedAttention off)"),
         DISABLED("started probe, x3 breakpoint on every Attention disabled"),
         CAPTURE_ALL("captureCalls(\"blocks.*.attn\"): every local of all attention calls, cleared each iteration"),
         BREAKPOINT_X3("x3 breakpoint before the softmax of every Attention (LogitScaling)");
@@ -171,13 +176,17 @@ public final class Bench {
             Stats plain = stats[Variant.NONE.ordinal()];
             double rate = gflop / (plain.median() / 1e3);
             Stats linear = stats[Variant.LINEAR.ordinal()];
+            double[] unfused = overheads[Variant.UNFUSED.ordinal()];
+            double[] gainCi = unfused == null ? new double[] {Double.NaN, Double.NaN} : medianInterval(unfused);
             Breakdown breakdown = new Breakdown(linear, linearFlopsPerImage() / 1e9 / (linear.median() / 1e3),
                     overheads[Variant.LINEAR.ordinal()] == null ? Double.NaN
-                            : 100 + Stats.of(overheads[Variant.LINEAR.ordinal()]).median());
+                            : 100 + Stats.of(overheads[Variant.LINEAR.ordinal()]).median(),
+                    stats[Variant.UNFUSED.ordinal()], unfused == null ? Double.NaN : Stats.of(unfused).median(),
+                    gainCi[0], gainCi[1]);
             List<ProbeCost> costs = new ArrayList<>();
             if (options.probes()) {
                 for (Variant v : Variant.values()) {
-                    if (v != Variant.NONE && v != Variant.LINEAR) {
+                    if (v != Variant.NONE && v != Variant.LINEAR && v != Variant.UNFUSED) {
                         Stats o = Stats.of(overheads[v.ordinal()]);
                         double[] ci = medianInterval(overheads[v.ordinal()]);
                         costs.add(new ProbeCost(v.label(), v.description, stats[v.ordinal()], o.median(), o.p25(),
@@ -219,7 +228,11 @@ public final class Bench {
 
     private void measure(int batch, Stats[] stats, double[][] overheads) {
         VisionTransformer model = loaded.model();
-        List<Variant> variants = options.probes() ? List.of(Variant.values()) : List.of(Variant.NONE, Variant.LINEAR);
+        List<Variant> variants = new ArrayList<>(options.probes() ? List.of(Variant.values())
+                : List.of(Variant.NONE, Variant.LINEAR, Variant.UNFUSED));
+        if (!io.vitscope.engine.FusedAttention.available()) {
+            variants.remove(Variant.UNFUSED); // nothing to compare: every forward runs the statements on libtorch
+        }
         int rounds = options.iterations();
         double[][] ms = new double[Variant.values().length][rounds];
         try (NDManager manager = NDManager.newBaseManager();
@@ -247,7 +260,7 @@ public final class Bench {
                     // Rotate the order each round so no variant always runs right after another (cache, allocator).
                     Variant v = variants.get(Math.floorMod(j + round, variants.size()));
                     Probe probe = switch (v) {
-                        case NONE, LINEAR -> null;
+                        case NONE, LINEAR, UNFUSED -> null;
                         case DISABLED -> disabled;
                         case CAPTURE_ALL -> capture;
                         case BREAKPOINT_X3 -> x3;
@@ -264,7 +277,12 @@ public final class Bench {
                     if (probe != null) {
                         probe.start();
                     }
-                    model.forward(images).close();
+                    io.vitscope.engine.FusedAttention.setEnabled(v != Variant.UNFUSED);
+                    try {
+                        model.forward(images).close();
+                    } finally {
+                        io.vitscope.engine.FusedAttention.setEnabled(true);
+                    }
                     if (probe != null) {
                         probe.stop();
                     }

@@ -203,6 +203,11 @@ public final class BenchCommand implements Callable<Integer> {
             out.println(f("          linear layers alone %.1f ms/image (%.0f GFLOP/s) = %.0f%% of the forward; the rest "
                     + "(attention products, softmax, norms, GELU, copies) %.1f ms", d.linearMsPerImage().median(),
                     d.linearGflops(), d.linearSharePercent(), b.msPerImage().median() * (1 - d.linearSharePercent() / 100)));
+            if (d.unfusedMsPerImage() != null) {
+                out.println(f("          attention statements one by one on libtorch: %.1f ms/image, %+.2f%% "
+                        + "[95%% CI %+.2f, %+.2f] against the fused step", d.unfusedMsPerImage().median(),
+                        d.fusedGainPercent(), d.fusedGainLow(), d.fusedGainHigh()));
+            }
         }
     }
 

@@ -31,6 +31,7 @@ public final class SlicedGemm {
     public static final int MIN_COLUMNS = 128;
 
     private static volatile Boolean available;
+    private static Boolean ready;
 
     private SlicedGemm() {}
 
@@ -49,14 +50,23 @@ public final class SlicedGemm {
     }
 
     private static boolean load() {
-        if ("false".equalsIgnoreCase(System.getProperty("vitscope.sliced")) || !MklFastPath.bindNatives()) {
-            return false;
+        return !"false".equalsIgnoreCase(System.getProperty("vitscope.sliced")) && ready();
+    }
+
+    /** Whether the native library is bound and found MKL's sgemm and libtorch's OpenMP (whatever the switches say). */
+    static synchronized boolean ready() {
+        if (ready == null) {
+            boolean r = false;
+            if (MklFastPath.bindNatives()) {
+                try {
+                    r = nativeAvailable();
+                } catch (UnsatisfiedLinkError e) {
+                    r = false;
+                }
+            }
+            ready = r;
         }
-        try {
-            return nativeAvailable();
-        } catch (UnsatisfiedLinkError e) {
-            return false;
-        }
+        return ready;
     }
 
     /**

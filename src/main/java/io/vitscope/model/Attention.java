@@ -5,6 +5,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.pytorch.engine.PtNDManager;
 import ai.djl.pytorch.jni.JniUtils;
+import io.vitscope.engine.FusedAttention;
 import io.vitscope.probe.Frame;
 import io.vitscope.probe.Probe;
 import io.vitscope.probe.Site;
@@ -27,7 +28,10 @@ import io.vitscope.probe.Site;
  * x = self.proj(x)
  * </pre>
  *
- * The attention matrix is always materialised (no fused kernel), so captures and breakpoints can see and change it.
+ * When a breakpoint stops at one of the three sites inside ({@link #PRE_SOFTMAX}, {@link #POST_SOFTMAX}, {@link #Z}),
+ * or gradients are being recorded, the statements run one by one on libtorch, so breakpoints can see and change every
+ * step. Otherwise a grad-free float32 forward runs them as one native step ({@link FusedAttention}, same arithmetic),
+ * which still hands the attention probabilities to captures as {@code attn}.
  */
 public final class Attention extends VitModule {
 
@@ -64,21 +68,37 @@ public final class Attention extends VitModule {
             int B = f.let("B", (int) s.get(0));
             int N = f.let("N", (int) s.get(1));
             int C = f.let("C", (int) s.get(2));
-            NDArray qkv = f.let("qkv", this.qkv.apply(ctx, x)                 // (B, N, 3C)
+            NDArray projected = this.qkv.apply(ctx, x);                       // (B, N, 3C)
+            FusedAttention.Result fused = !ctx.training() && !JniUtils.isGradMode()
+                    && !f.stopsAtAny(PRE_SOFTMAX, POST_SOFTMAX, Z)
+                    ? FusedAttention.apply(projected, numHeads, (float) scale, f.readsLocals()) : null;
+            if (fused != null && !f.readsLocals()) {
+                return f.exit(proj.apply(ctx, fused.x()));                    // nobody reads: no views to make
+            }
+            NDArray qkv = f.let("qkv", projected
                     .reshape(B, N, 3, numHeads, C / numHeads)                // (B, N, 3, H, Dh)
                     .transpose(2, 0, 3, 1, 4));                              // (3, B, H, N, Dh)
             NDArray q = f.let("q", qkv.get(0));                              // (B, H, N, Dh)
             NDArray k = f.let("k", qkv.get(1));                              // (B, H, N, Dh)
             NDArray v = f.let("v", qkv.get(2));                              // (B, H, N, Dh)
-            // The scale is a tensor libtorch allocated (full), not DJL's muli(Number): that wraps a Java direct buffer
-            // the JVM frees at its next GC, while autograd keeps the scalar for the backward (see scaleOf).
-            NDArray attn = f.let("attn", q.matMul(k.transpose(0, 1, 3, 2)).muli(scaleOf(ctx, x))); // (B, H, N, N)
-            attn = f.at(PRE_SOFTMAX, attn);
-            attn = f.let("attn", attn.softmax(-1));                          // (B, H, N, N)
-            attn = f.at(POST_SOFTMAX, attn);
-            NDArray z = f.at(Z, attn.matMul(v));                             // (B, H, N, Dh)
-            x = f.let("x", z.transpose(0, 2, 1, 3)                           // (B, N, H, Dh)
-                    .reshape(B, N, C));                                      // (B, N, C)
+            if (fused != null) {
+                // Nobody stops between here and the merged heads: the same statements in one native step
+                // (FusedAttention), which hands the probabilities to captures as the local attn.
+                if (fused.attn() != null) {
+                    f.let("attn", fused.attn());                             // (B, H, N, N)
+                }
+                x = f.let("x", fused.x());                                   // (B, N, C)
+            } else {
+                // The scale is a tensor libtorch allocated (full), not DJL's muli(Number): that wraps a Java direct
+                // buffer the JVM frees at its next GC, while autograd keeps the scalar for the backward (scaleOf).
+                NDArray attn = f.let("attn", q.matMul(k.transpose(0, 1, 3, 2)).muli(scaleOf(ctx, x))); // (B, H, N, N)
+                attn = f.at(PRE_SOFTMAX, attn);
+                attn = f.let("attn", attn.softmax(-1));                      // (B, H, N, N)
+                attn = f.at(POST_SOFTMAX, attn);
+                NDArray z = f.at(Z, attn.matMul(v));                         // (B, H, N, Dh)
+                x = f.let("x", z.transpose(0, 2, 1, 3)                       // (B, N, H, Dh)
+                        .reshape(B, N, C));                                  // (B, N, C)
+            }
             x = f.let("x", proj.apply(ctx, x));                              // (B, N, C)
             return f.exit(x);
         }

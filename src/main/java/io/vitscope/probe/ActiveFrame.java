@@ -91,6 +91,33 @@ final class ActiveFrame extends Frame implements Hit {
         return result;
     }
 
+    @Override
+    public boolean readsLocals() {
+        if (!captures.isEmpty()) {
+            return true;
+        }
+        for (Breakpoint bp : breakpoints) {
+            if (bp.enabled()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    @Override
+    public boolean stopsAtAny(Site... sites) {
+        for (Breakpoint bp : breakpoints) {
+            if (bp.enabled()) {
+                for (Site s : sites) {
+                    if (bp.stopsAt(s)) {
+                        return true;
+                    }
+                }
+            }
+        }
+        return false;
+    }
+
     private NDArray fire(Site site, String variable, NDArray value) {
         if (breakpoints.isEmpty()) {
             return value;

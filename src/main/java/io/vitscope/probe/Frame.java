@@ -53,6 +53,22 @@ public class Frame implements AutoCloseable {
         return value;
     }
 
+    /**
+     * Whether an enabled breakpoint of this call stops at one of {@code sites}. Where none does, a module may compute
+     * the statements between those sites in one step, binding the same locals for captures (Attention's fused core).
+     */
+    public boolean stopsAtAny(Site... sites) {
+        return false;
+    }
+
+    /**
+     * Whether anything in this call may read its locals: a capture, or a breakpoint that is enabled. A module may skip
+     * making locals (views, kept intermediates) that nothing reads.
+     */
+    public boolean readsLocals() {
+        return false;
+    }
+
     /** Ends the call (also when the forward failed). */
     @Override
     public void close() {}
