@@ -71,7 +71,7 @@ for pair in $(seq 1 "$pairs"); do
     --batch $batches --warmup "$warmup" --iterations "$iterations" --threads "$threads" | tee "$log/ort-$pair.txt" >&2
   echo "== pair $pair of $pairs: vitscope" >&2
   "$vitscope" bench --model "$arch" --weights "$ckpt" --batch $batches --warmup "$warmup" --iterations "$iterations" \
-    --threads "$threads" --no-probes --format json > "$log/vitscope-$pair.json"
+    --threads "$threads" --no-probes --no-breakdown --format json > "$log/vitscope-$pair.json"
 done
 
 if [ "$with_pytorch" != 0 ]; then

@@ -36,7 +36,14 @@ public final class Bench {
     public static final int[] MATMUL_SHAPE = {1576, 768, 3072};
 
     /** What a run measures. */
-    public record Options(List<Integer> batches, int warmup, int iterations, boolean probes, int matmulIterations) {
+    public record Options(List<Integer> batches, int warmup, int iterations, boolean probes, int matmulIterations,
+                          boolean breakdown) {
+
+        /** With the breakdown (linear layers alone, the unfused forward) interleaved. */
+        public Options(List<Integer> batches, int warmup, int iterations, boolean probes, int matmulIterations) {
+            this(batches, warmup, iterations, probes, matmulIterations, true);
+        }
+
         public Options {
             batches = List.copyOf(batches);
             if (batches.isEmpty() || batches.stream().anyMatch(b -> b < 1)) {
@@ -176,13 +183,15 @@ public final class Bench {
             Stats plain = stats[Variant.NONE.ordinal()];
             double rate = gflop / (plain.median() / 1e3);
             Stats linear = stats[Variant.LINEAR.ordinal()];
-            double[] unfused = overheads[Variant.UNFUSED.ordinal()];
-            double[] gainCi = unfused == null ? new double[] {Double.NaN, Double.NaN} : medianInterval(unfused);
-            Breakdown breakdown = new Breakdown(linear, linearFlopsPerImage() / 1e9 / (linear.median() / 1e3),
-                    overheads[Variant.LINEAR.ordinal()] == null ? Double.NaN
-                            : 100 + Stats.of(overheads[Variant.LINEAR.ordinal()]).median(),
-                    stats[Variant.UNFUSED.ordinal()], unfused == null ? Double.NaN : Stats.of(unfused).median(),
-                    gainCi[0], gainCi[1]);
+            Breakdown breakdown = null; // none without the breakdown variants
+            if (linear != null) {
+                double[] unfused = overheads[Variant.UNFUSED.ordinal()];
+                double[] gainCi = unfused == null ? new double[] {Double.NaN, Double.NaN} : medianInterval(unfused);
+                breakdown = new Breakdown(linear, linearFlopsPerImage() / 1e9 / (linear.median() / 1e3),
+                        100 + Stats.of(overheads[Variant.LINEAR.ordinal()]).median(),
+                        stats[Variant.UNFUSED.ordinal()], unfused == null ? Double.NaN : Stats.of(unfused).median(),
+                        gainCi[0], gainCi[1]);
+            }
             List<ProbeCost> costs = new ArrayList<>();
             if (options.probes()) {
                 for (Variant v : Variant.values()) {
@@ -230,6 +239,9 @@ public final class Bench {
         VisionTransformer model = loaded.model();
         List<Variant> variants = new ArrayList<>(options.probes() ? List.of(Variant.values())
                 : List.of(Variant.NONE, Variant.LINEAR, Variant.UNFUSED));
+        if (!options.breakdown()) {
+            variants.removeAll(List.of(Variant.LINEAR, Variant.UNFUSED)); // the forward alone, as a peer is timed
+        }
         if (!io.vitscope.engine.FusedAttention.available()) {
             variants.remove(Variant.UNFUSED); // nothing to compare: every forward runs the statements on libtorch
         }

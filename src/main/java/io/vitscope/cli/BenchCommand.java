@@ -66,6 +66,11 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--no-probes", description = "Time the plain forward only, not the probe variants.")
     boolean noProbes;
 
+    @Option(names = "--no-breakdown", description = "Do not interleave the linear layers alone and the unfused forward "
+            + "with the forward: with --no-probes, nothing but forwards back to back, as a peer is timed "
+            + "(scripts/bench_peers.sh).")
+    boolean noBreakdown;
+
     @Option(names = "--format", defaultValue = "text", description = "text or json (default ${DEFAULT-VALUE}).")
     Format format;
 
@@ -90,7 +95,8 @@ public final class BenchCommand implements Callable<Integer> {
         if (folder != null) {
             return folder();
         }
-        Bench.Options options = new Bench.Options(batches, warmup, iterations, !noProbes, matmulIterations);
+        Bench.Options options = new Bench.Options(batches, warmup, iterations, !noProbes, matmulIterations,
+                !noBreakdown);
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         try (LoadedModel loaded = load()) {
@@ -200,6 +206,9 @@ public final class BenchCommand implements Callable<Integer> {
                     b.msPerImage().spreadPercent(), b.gflops(), 100 * b.efficiencyMeasured(),
                     100 * b.efficiencyEstimatedPeak(), r.peak().gflops()));
             Bench.Breakdown d = b.breakdown();
+            if (d == null) {
+                continue;
+            }
             out.println(f("          linear layers alone %.1f ms/image (%.0f GFLOP/s) = %.0f%% of the forward; the rest "
                     + "(attention products, softmax, norms, GELU, copies) %.1f ms", d.linearMsPerImage().median(),
                     d.linearGflops(), d.linearSharePercent(), b.msPerImage().median() * (1 - d.linearSharePercent() / 100)));

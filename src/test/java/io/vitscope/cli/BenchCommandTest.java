@@ -76,6 +76,21 @@ class BenchCommandTest {
         assertEquals("0", r[0], r[2]);
         JsonObject b = JsonParser.parseString(r[1]).getAsJsonObject().getAsJsonArray("batches").get(0).getAsJsonObject();
         assertEquals(0, b.getAsJsonArray("probes").size());
+        JsonObject d = b.getAsJsonObject("breakdown");
+        assertTrue(d.get("linearGflops").getAsDouble() > 0, "the linear layers were replayed: " + d);
+        assertTrue(!io.vitscope.engine.FusedAttention.available() || d.has("unfusedMsPerImage"),
+                "the unfused forward was timed beside the fused one: " + d);
+    }
+
+    @Test
+    void noBreakdownTimesNothingButTheForward() {
+        String[] r = run("--model", "vit_tiny_patch16_224", "--batch", "1", "--warmup", "0", "--iterations", "1",
+                "--matmul-iterations", "1", "--no-probes", "--no-breakdown", "--format", "json");
+        assertEquals("0", r[0], r[2]);
+        JsonObject b = JsonParser.parseString(r[1]).getAsJsonObject().getAsJsonArray("batches").get(0).getAsJsonObject();
+        assertEquals(0, b.getAsJsonArray("probes").size());
+        assertTrue(!b.has("breakdown") || b.get("breakdown").isJsonNull(), "no breakdown: " + b);
+        assertTrue(b.getAsJsonObject("msPerImage").get("median").getAsDouble() > 0);
     }
 
     @Test
