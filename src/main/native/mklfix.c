@@ -48,7 +48,6 @@ typedef size_t (*pack_get_size_fn)(int, int, int, int);
 typedef void (*pack_fn)(int, int, int, int, int, int, float, const float *, int, float *);
 typedef void (*compute_fn)(int, int, int, int, int, int, const float *, int, const float *, int, float, float *, int);
 typedef void (*gomp_parallel_fn)(void (*)(void *), void *, unsigned, unsigned);
-typedef int (*int_fn)(void);
 typedef int (*set_int_fn)(int);
 
 enum { ROW_MAJOR = 101, NO_TRANS = 111, TRANS = 112, PACKED = 151, B_MATRIX = 162 };
@@ -58,8 +57,6 @@ static pack_get_size_fn pack_get_size;
 static pack_fn pack;
 static compute_fn compute;
 static gomp_parallel_fn gomp_parallel;
-static int_fn omp_thread_num;
-static int_fn omp_num_threads;
 static set_int_fn mkl_threads_local;
 static pthread_once_t looked_up = PTHREAD_ONCE_INIT;
 
@@ -83,8 +80,6 @@ static void lookup_once(void) {
     pack = (pack_fn) dlsym(torch, "cblas_sgemm_pack");
     compute = (compute_fn) dlsym(torch, "cblas_sgemm_compute");
     gomp_parallel = (gomp_parallel_fn) dlsym(torch, "GOMP_parallel");
-    omp_thread_num = (int_fn) dlsym(torch, "omp_get_thread_num");
-    omp_num_threads = (int_fn) dlsym(torch, "omp_get_num_threads");
     mkl_threads_local = (set_int_fn) dlsym(torch, "MKL_Set_Num_Threads_Local"); /* C, by value (the lower-case
                                                                                    symbol is Fortran's, by pointer) */
 }
@@ -92,8 +87,7 @@ static void lookup_once(void) {
 /* Whether the sliced products can run: MKL's sgemm and libtorch's OpenMP runtime were found. */
 static int sliced_ready(void) {
     pthread_once(&looked_up, lookup_once);
-    return sgemm != NULL && gomp_parallel != NULL && omp_thread_num != NULL && omp_num_threads != NULL
-           && mkl_threads_local != NULL;
+    return sgemm != NULL && gomp_parallel != NULL && mkl_threads_local != NULL;
 }
 
 static int packed_ready(void) {
@@ -120,13 +114,15 @@ struct linear_job {
     const struct packed_weight *packed; /* or NULL: w is read in place */
     float *y;
     int m, k, n, slices;
+    int next; /* the next slice to take */
 };
 
 static void linear_slices(void *arg) {
-    const struct linear_job *j = (const struct linear_job *) arg;
-    int team = omp_num_threads();
+    struct linear_job *j = (struct linear_job *) arg;
     int before = mkl_threads_local(1); /* MKL inside a parallel region: one thread, said outright */
-    for (int s = omp_thread_num(); s < j->slices; s += team) {
+    /* Slices are taken, not assigned: a thread that starts late (woken late, or its core taken by another process
+     * or the JVM's compiler) leaves its slice to the first thread free, instead of making it wait at the end. */
+    for (int s; (s = __atomic_fetch_add(&j->next, 1, __ATOMIC_RELAXED)) < j->slices;) {
         int n0 = slice_start(j->n, j->slices, s);
         int nn = slice_start(j->n, j->slices, s + 1) - n0;
         if (nn <= 0) {
@@ -245,9 +241,11 @@ JNIEXPORT jlong JNICALL Java_io_vitscope_engine_PackedGemm_pack(JNIEnv *env, jcl
     return (jlong) (intptr_t) p;
 }
 
-/* y = x · weightᵀ (+ bias) with the packing from pack(), one thread per slice. Returns 0 on success. */
+/* y = x · weightᵀ (+ bias) with the packing from pack(), on up to `threads` threads taking slices as they come free.
+ * Returns 0 on success. */
 JNIEXPORT jint JNICALL Java_io_vitscope_engine_PackedGemm_linear(JNIEnv *env, jclass cls, jobject x, jint m, jint k,
-                                                                 jlong handle, jint n, jobject bias, jobject y) {
+                                                                 jlong handle, jint n, jobject bias, jobject y,
+                                                                 jint threads) {
     (void) cls;
     const struct packed_weight *p = (const struct packed_weight *) (intptr_t) handle;
     if (!packed_ready() || p == NULL || p->n != n || p->k != k) {
@@ -257,7 +255,7 @@ JNIEXPORT jint JNICALL Java_io_vitscope_engine_PackedGemm_linear(JNIEnv *env, jc
     if (!bind_job(env, &j, x, bias, y)) {
         return 2;
     }
-    gomp_parallel(linear_slices, &j, (unsigned) p->slices, 0);
+    gomp_parallel(linear_slices, &j, (unsigned) (threads < 1 ? 1 : threads < p->slices ? threads : p->slices), 0);
     return 0;
 }
 
@@ -365,18 +363,19 @@ struct attention_job {
     float scale;
     int avx2;
     int failed;
+    int next; /* the next (image, head) pair to take */
 };
 
 static void attention_heads(void *arg) {
     struct attention_job *j = (struct attention_job *) arg;
-    int team = omp_num_threads();
     int before = mkl_threads_local(1);
     int n = j->n, c = j->h * j->dh, ld = 3 * c;
     float *scratch = j->attn == NULL ? (float *) malloc((size_t) n * n * sizeof(float)) : NULL;
     if (j->attn == NULL && scratch == NULL) {
         __atomic_store_n(&j->failed, 1, __ATOMIC_RELAXED);
     } else {
-        for (int t = omp_thread_num(); t < j->b * j->h; t += team) {
+        /* (image, head) pairs are taken as threads come free, as the linear layers' slices are */
+        for (int t; (t = __atomic_fetch_add(&j->next, 1, __ATOMIC_RELAXED)) < j->b * j->h;) {
             int b = t / j->h, h = t % j->h;
             const float *q = j->qkv + (size_t) b * n * ld + (size_t) h * j->dh;
             const float *k = q + c;
