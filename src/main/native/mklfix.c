@@ -404,14 +404,15 @@ static void attention_heads(void *arg) {
  * probabilities when given. Returns 0 on success. */
 JNIEXPORT jint JNICALL Java_io_vitscope_engine_FusedAttention_attention(JNIEnv *env, jclass cls, jobject qkv, jint b,
                                                                         jint n, jint h, jint dh, jfloat scale,
-                                                                        jobject out, jobject attn, jint threads) {
+                                                                        jobject out, jobject attn, jint threads,
+                                                                        jboolean vectorized) {
     (void) cls;
     if (!sliced_ready() || b < 1 || n < 1 || h < 1 || dh < 1 || threads < 1) {
         return 1;
     }
     jlong c = (jlong) h * dh;
     struct attention_job j = {.b = b, .n = n, .h = h, .dh = dh, .scale = scale,
-                              .avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")};
+                              .avx2 = vectorized && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")};
     j.qkv = (const float *) address(env, qkv, (jlong) b * n * 3 * c);
     j.out = (float *) address(env, out, (jlong) b * n * c);
     j.attn = attn == NULL ? NULL : (float *) address(env, attn, (jlong) b * h * n * n);

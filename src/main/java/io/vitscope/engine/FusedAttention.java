@@ -28,6 +28,7 @@ public final class FusedAttention {
 
     private static volatile Boolean available;
     private static volatile boolean enabled = true;
+    private static volatile boolean vectorized = true; // false: the softmax's plain loop with libm's expf (tests)
 
     private FusedAttention() {}
 
@@ -87,7 +88,7 @@ public final class FusedAttention {
         ByteBuffer xb = TensorMemory.of(x);
         ByteBuffer ab = attn == null ? null : TensorMemory.of(attn);
         if (xb == null || (attn != null && ab == null) || attention(in, (int) b, (int) n, heads, (int) (c / heads),
-                scale, xb, ab, Math.max(1, JniUtils.getNumThreads())) != 0) {
+                scale, xb, ab, Math.max(1, JniUtils.getNumThreads()), vectorized) != 0) {
             x.close();
             if (attn != null) {
                 attn.close();
@@ -98,5 +99,13 @@ public final class FusedAttention {
     }
 
     private static native int attention(ByteBuffer qkv, int b, int n, int heads, int headDim, float scale,
-            ByteBuffer out, ByteBuffer attn, int threads);
+            ByteBuffer out, ByteBuffer attn, int threads, boolean vectorized);
+
+    /**
+     * Whether the softmax uses its AVX2 loop where the CPU has AVX2 and FMA (default), or the plain loop with libm's
+     * {@code expf} that CPUs without them run: for tests of that loop on machines that have them.
+     */
+    static void setVectorized(boolean on) {
+        vectorized = on;
+    }
 }

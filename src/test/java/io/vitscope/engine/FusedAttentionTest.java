@@ -48,6 +48,7 @@ class FusedAttentionTest {
     void restore() {
         JniUtils.setNumThreads(threads);
         FusedAttention.setEnabled(true);
+        FusedAttention.setVectorized(true);
     }
 
     /**
@@ -57,10 +58,12 @@ class FusedAttentionTest {
      * row maximum and the exponential (the sum adds γ_N, the reciprocal and the product u each); the output then
      * within Σ_j r·P_ij·|v_jd| + γ_N·Σ_j P_ij·|v_jd|. libtorch's own float32 statements are held to the same bound.
      */
-    @ParameterizedTest(name = "B={0} N={1} heads={2} Dh={3}, {4} threads")
-    @CsvSource({"1, 197, 12, 64, 2", "2, 17, 4, 8, 2", "3, 13, 2, 5, 3", "1, 50, 3, 16, 1"})
-    void withinTheFloat32BoundOfTheExactAttention(int b, int n, int heads, int dh, int t) {
+    @ParameterizedTest(name = "B={0} N={1} heads={2} Dh={3}, {4} threads, vectorized {5}")
+    @CsvSource({"1, 197, 12, 64, 2, true", "2, 17, 4, 8, 2, true", "3, 13, 2, 5, 3, true", "1, 50, 3, 16, 1, true",
+        "1, 197, 12, 64, 2, false", "3, 13, 2, 5, 3, false"})
+    void withinTheFloat32BoundOfTheExactAttention(int b, int n, int heads, int dh, int t, boolean vectorized) {
         JniUtils.setNumThreads(t);
+        FusedAttention.setVectorized(vectorized); // false: the loop CPUs without AVX2 run
         int c = heads * dh;
         float scale = (float) Math.pow(dh, -0.5);
         try (NDManager m = NDManager.newBaseManager()) {
@@ -84,8 +87,8 @@ class FusedAttentionTest {
             double usedTorch = check(x.toFloatArray(), exact, bound, "libtorch");
             check(fused.attn().toFloatArray(), probs, probBound, "fused probabilities");
             check(attn.toFloatArray(), probs, probBound, "libtorch's probabilities");
-            System.out.printf("fused attention B=%d N=%d H=%d Dh=%d: %.2f%% of the bound (libtorch's %.2f%%)%n", b, n,
-                    heads, dh, 100 * used, 100 * usedTorch);
+            System.out.printf("fused attention B=%d N=%d H=%d Dh=%d, vectorized %s: %.2f%% of the bound (libtorch's "
+                    + "%.2f%%)%n", b, n, heads, dh, vectorized, 100 * used, 100 * usedTorch);
         }
     }
 
