@@ -34,7 +34,7 @@ command -v java >/dev/null || missing+=("openjdk-17-jdk-headless")
 command -v mvn >/dev/null || missing+=("maven")
 # Debian's torch takes its GEMMs from whatever libblas.so.3 is installed: with only the reference BLAS (libblas3) a
 # ViT-B/16 forward takes minutes, which is not PyTorch's speed. OpenBLAS provides libopenblas.so.0 and libblas.so.3.
-if [ "$with_pytorch" != 0 ] && ! ldconfig -p | grep -q 'libopenblas\.so\.0'; then
+if [ "$with_pytorch" != 0 ] && ! { ldconfig -p 2>/dev/null || /sbin/ldconfig -p; } | grep -q 'libopenblas\.so\.0'; then
   missing+=("libopenblas0-pthread")
 fi
 if [ ${#missing[@]} -gt 0 ]; then
