@@ -172,8 +172,9 @@ public final class FolderBench {
     /** ms per image predicted through the whole pipeline. */
     private double pipeline(Classifier classifier, List<Path> files) {
         long t0 = System.nanoTime();
-        PredictionRun.Summary s = PredictionRun.builder(classifier).setInputs(files).optBatch(options.batch()).build()
-                .run(r -> { });
+        // The weights stay as the caller left them (bench packs unless --no-pack): both variants run the same forward.
+        PredictionRun.Summary s = PredictionRun.builder(classifier).setInputs(files).optBatch(options.batch())
+                .optPackWeights(loaded.model().isPacked()).build().run(r -> { });
         return (System.nanoTime() - t0) / 1e6 / Math.max(1, s.predicted());
     }
 
