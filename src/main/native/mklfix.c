@@ -103,7 +103,7 @@ static int slice_start(int n, int slices, int s) {
     return b > n ? n : (int) b;
 }
 
-/* A weight packed slice by slice, for `slices` threads. */
+/* A weight packed slice by slice (PackedGemm cuts two per thread; threads take them as they come free). */
 struct packed_weight {
     int n, k, slices;
     float *slice[];

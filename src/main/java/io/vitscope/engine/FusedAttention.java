@@ -26,7 +26,8 @@ import java.nio.ByteBuffer;
  */
 public final class FusedAttention {
 
-    private static volatile Boolean available;
+    private static final Once AVAILABLE =
+            new Once(() -> !"false".equalsIgnoreCase(System.getProperty("vitscope.fused")) && SlicedGemm.ready());
     private static volatile boolean enabled = true;
     private static volatile boolean vectorized = true; // false: the softmax's plain loop with libm's expf (tests)
 
@@ -43,16 +44,7 @@ public final class FusedAttention {
 
     /** Whether this process can fuse: the native library is built and libtorch exports MKL and OpenMP as needed. */
     public static boolean available() {
-        Boolean a = available;
-        if (a == null) {
-            synchronized (FusedAttention.class) {
-                if (available == null) {
-                    available = !"false".equalsIgnoreCase(System.getProperty("vitscope.fused")) && SlicedGemm.ready();
-                }
-                a = available;
-            }
-        }
-        return a;
+        return AVAILABLE.get();
     }
 
     /** The merged heads {@code x} (B, N, C) and, when asked for, the attention probabilities (B, H, N, N). */

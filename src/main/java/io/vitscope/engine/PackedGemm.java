@@ -35,7 +35,7 @@ public final class PackedGemm implements AutoCloseable {
      */
     static final int SLICES_PER_THREAD = 2;
 
-    private static volatile Boolean available;
+    private static final Once AVAILABLE = new Once(PackedGemm::load);
 
     private final NDArray source;
     private final int n;
@@ -51,16 +51,7 @@ public final class PackedGemm implements AutoCloseable {
 
     /** Whether this machine can pack: the native library is built and libtorch exports MKL's packed GEMM. */
     public static boolean available() {
-        Boolean a = available;
-        if (a == null) {
-            synchronized (PackedGemm.class) {
-                if (available == null) {
-                    available = load();
-                }
-                a = available;
-            }
-        }
-        return a;
+        return AVAILABLE.get();
     }
 
     private static boolean load() {
@@ -121,13 +112,9 @@ public final class PackedGemm implements AutoCloseable {
         if (xb == null || (bias != null && bb == null)) {
             return null; // a view laid out otherwise: libtorch's product handles it
         }
-        NDArray y = x.getManager().create(xs.slice(0, xs.dimension() - 1).add(n), DataType.FLOAT32);
-        ByteBuffer yb = TensorMemory.of(y);
-        if (yb == null || linear(xb, (int) m, k, p, n, bb, yb, JniUtils.getNumThreads()) != 0) {
-            y.close();
-            return null;
-        }
-        return y;
+        int threads = JniUtils.getNumThreads();
+        return TensorMemory.filled(x.getManager(), xs.slice(0, xs.dimension() - 1).add(n),
+                y -> linear(xb, (int) m, k, p, n, bb, y, threads));
     }
 
     /** Frees the packed copy; call it only when no forward uses it (as with the model itself). */

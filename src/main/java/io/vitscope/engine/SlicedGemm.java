@@ -30,43 +30,31 @@ public final class SlicedGemm {
     /** The fewest output columns per thread worth a slice of their own. */
     public static final int MIN_COLUMNS = 128;
 
-    private static volatile Boolean available;
-    private static Boolean ready;
+    private static final Once READY = new Once(SlicedGemm::bind);
+    private static final Once AVAILABLE =
+            new Once(() -> !"false".equalsIgnoreCase(System.getProperty("vitscope.sliced")) && ready());
 
     private SlicedGemm() {}
 
     /** Whether this process can slice: the native library is built and libtorch exports MKL and OpenMP as needed. */
     public static boolean available() {
-        Boolean a = available;
-        if (a == null) {
-            synchronized (SlicedGemm.class) {
-                if (available == null) {
-                    available = load();
-                }
-                a = available;
-            }
-        }
-        return a;
-    }
-
-    private static boolean load() {
-        return !"false".equalsIgnoreCase(System.getProperty("vitscope.sliced")) && ready();
+        return AVAILABLE.get();
     }
 
     /** Whether the native library is bound and found MKL's sgemm and libtorch's OpenMP (whatever the switches say). */
-    static synchronized boolean ready() {
-        if (ready == null) {
-            boolean r = false;
-            if (MklFastPath.bindNatives()) {
-                try {
-                    r = nativeAvailable();
-                } catch (UnsatisfiedLinkError e) {
-                    r = false;
-                }
-            }
-            ready = r;
+    static boolean ready() {
+        return READY.get();
+    }
+
+    private static boolean bind() {
+        if (!MklFastPath.bindNatives()) {
+            return false;
         }
-        return ready;
+        try {
+            return nativeAvailable();
+        } catch (UnsatisfiedLinkError e) {
+            return false;
+        }
     }
 
     /**
@@ -96,13 +84,8 @@ public final class SlicedGemm {
         if (xb == null || wb == null || (bias != null && bb == null)) {
             return null; // a view laid out otherwise: libtorch's product handles it
         }
-        NDArray y = x.getManager().create(xs.slice(0, xs.dimension() - 1).add(n), DataType.FLOAT32);
-        ByteBuffer yb = TensorMemory.of(y);
-        if (yb == null || linear(xb, (int) m, (int) k, wb, (int) n, bb, yb, threads) != 0) {
-            y.close();
-            return null;
-        }
-        return y;
+        return TensorMemory.filled(x.getManager(), xs.slice(0, xs.dimension() - 1).add(n),
+                y -> linear(xb, (int) m, (int) k, wb, (int) n, bb, y, threads));
     }
 
     private static native boolean nativeAvailable();

@@ -1,11 +1,15 @@
 package io.vitscope.engine;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.engine.PtNDArray;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.nio.ByteBuffer;
+import java.util.function.ToIntFunction;
 
 /**
  * A libtorch tensor's own memory as a direct buffer, for the native products ({@link SlicedGemm}, {@link PackedGemm}),
@@ -33,6 +37,20 @@ final class TensorMemory {
         } catch (Throwable e) { // a DJL without it: no tensor qualifies
             return null;
         }
+    }
+
+    /**
+     * A new float32 tensor of {@code shape} in {@code manager}, written by {@code fill} through its memory; null (and
+     * the tensor freed) when {@code fill} reports failure with a non-zero code, or the tensor's memory is not reachable.
+     */
+    static NDArray filled(NDManager manager, Shape shape, ToIntFunction<ByteBuffer> fill) {
+        NDArray y = manager.create(shape, DataType.FLOAT32);
+        ByteBuffer memory = of(y);
+        if (memory == null || fill.applyAsInt(memory) != 0) {
+            y.close();
+            return null;
+        }
+        return y;
     }
 
     /** The tensor's own float memory, or null when it is not a contiguous libtorch tensor in CPU memory. */

@@ -69,10 +69,11 @@ public final class Attention extends VitModule {
             int N = f.let("N", (int) s.get(1));
             int C = f.let("C", (int) s.get(2));
             NDArray projected = this.qkv.apply(ctx, x);                       // (B, N, 3C)
+            boolean read = f.readsLocals();
             FusedAttention.Result fused = !ctx.training() && !JniUtils.isGradMode()
                     && !f.stopsAtAny(PRE_SOFTMAX, POST_SOFTMAX, Z)
-                    ? FusedAttention.apply(projected, numHeads, (float) scale, f.readsLocals()) : null;
-            if (fused != null && !f.readsLocals()) {
+                    ? FusedAttention.apply(projected, numHeads, (float) scale, read) : null;
+            if (fused != null && !read) {
                 return f.exit(proj.apply(ctx, fused.x()));                    // nobody reads: no views to make
             }
             NDArray qkv = f.let("qkv", projected
