@@ -37,11 +37,17 @@ public final class Bench {
 
     /** What a run measures. */
     public record Options(List<Integer> batches, int warmup, int iterations, boolean probes, int matmulIterations,
-                          boolean breakdown) {
+                          boolean breakdown, int floorRounds) {
 
         /** With the breakdown (linear layers alone, the unfused forward) interleaved. */
         public Options(List<Integer> batches, int warmup, int iterations, boolean probes, int matmulIterations) {
             this(batches, warmup, iterations, probes, matmulIterations, true);
+        }
+
+        /** With the disabled probe's floor timed in {@link #FLOOR_ROUNDS} rounds when probes are timed. */
+        public Options(List<Integer> batches, int warmup, int iterations, boolean probes, int matmulIterations,
+                       boolean breakdown) {
+            this(batches, warmup, iterations, probes, matmulIterations, breakdown, FLOOR_ROUNDS);
         }
 
         public Options {
@@ -58,6 +64,10 @@ public final class Bench {
             if (matmulIterations < 1) {
                 throw new InvalidArgumentException("matmulIterations", "The matmul needs at least 1 iteration, got "
                         + matmulIterations);
+            }
+            if (floorRounds != 0 && floorRounds < MIN_FLOOR_ROUNDS) {
+                throw new InvalidArgumentException("floorRounds", "The disabled probe's floor needs at least "
+                        + MIN_FLOOR_ROUNDS + " rounds for an interval (0 skips it), got " + floorRounds);
             }
         }
     }
@@ -123,6 +133,21 @@ public final class Bench {
                             Stats unfusedMsPerImage, double fusedGainPercent, double fusedGainLow,
                             double fusedGainHigh) {}
 
+    /**
+     * What a started probe whose only breakpoints are disabled costs, in absolute time per forward, measured where it
+     * can be resolved ({@link #disabledProbeFloor}): {@code microsPerForward} is the median over rounds of the
+     * difference, with its distribution-free 95 % interval {@code [low, high]}; {@code twinForwardMs} is the twin's
+     * unprobed forward.
+     */
+    public record ProbeFloor(String twin, int rounds, double twinForwardMs, double microsPerForward, double low,
+                             double high) {
+
+        /** The floor as a share of a forward of {@code forwardMs} (the whole batch's forward, not per image), in %. */
+        public double[] percentOf(double forwardMs) {
+            return new double[] {microsPerForward / 10 / forwardMs, low / 10 / forwardMs, high / 10 / forwardMs};
+        }
+    }
+
     /** Everything measured at one batch size. */
     public record BatchResult(int batch, Stats msPerImage, double gflops, double efficiencyMeasured,
                               double efficiencyEstimatedPeak, Breakdown breakdown, List<ProbeCost> probes) {}
@@ -131,7 +156,7 @@ public final class Bench {
     public record Report(String model, String weights, double gflopPerImage, String cpu, int threads,
                          String mkl, int packedLayers, double loadBefore, double loadAfter, Matmul matmul,
                          PeakEstimate peak,
-                         int warmup, int iterations, List<BatchResult> batches) {
+                         int warmup, int iterations, List<BatchResult> batches, ProbeFloor disabledProbeFloor) {
 
         /** The whole report as pretty-printed JSON (NaN where a figure could not be measured). */
         public String toJson() {
@@ -206,9 +231,75 @@ public final class Bench {
             results.add(new BatchResult(batch, plain, rate, rate / mm.gflops(), rate / peak.gflops(), breakdown,
                     costs));
         }
+        ProbeFloor floor = null;
+        if (options.probes() && options.floorRounds() > 0) {
+            progress.accept("disabled probe on a narrow twin");
+            floor = disabledProbeFloor(loaded.config(), options.floorRounds());
+        }
         return new Report(loaded.name(), loaded.source(), gflop, cpuModel(), Engines.threads(),
                 MklFastPath.status(), packedLayers(), loadBefore, loadAverage(), mm, peak, options.warmup(),
-                options.iterations(), results);
+                options.iterations(), results, floor);
+    }
+
+    /** Rounds of the twin's interleaved forwards: a few seconds, and an interval of tens of microseconds. */
+    public static final int FLOOR_ROUNDS = 400;
+
+    /** Below 6 values the order statistics give no 95 % interval ({@link #medianInterval}). */
+    static final int MIN_FLOOR_ROUNDS = 6;
+
+    /**
+     * The disabled probe's own cost. The whole-model rounds above time it as the difference of two forwards of
+     * hundreds of milliseconds that vary by percents from one to the next, so their interval (about ±1 % at batch 8
+     * in 30 rounds) cannot tell 0.1 % from 0.5 %. But a started probe whose breakpoints are all disabled adds no
+     * tensor operation: every Attention keeps its fused step (nothing stops, nothing reads a local) and no tensor is
+     * kept or copied. What it adds is the Java side of entering and leaving each hooked call, which depends on the
+     * number of calls, not on the model's widths or the batch. So it is timed here on a narrow twin of the model (the
+     * same depth, heads, patch grid and hooks; 8 features per head), one image, {@code rounds} rounds of one forward
+     * with the probe and one without in alternating order: a twin's forward takes milliseconds, and the median of the
+     * per-round differences resolves microseconds. Its share of a real forward is then the ratio of the two times.
+     */
+    public static ProbeFloor disabledProbeFloor(io.vitscope.model.VitConfig config, int rounds) {
+        if (rounds < MIN_FLOOR_ROUNDS) {
+            throw new InvalidArgumentException("rounds", "The twin needs at least " + MIN_FLOOR_ROUNDS
+                    + " rounds for an interval, got " + rounds);
+        }
+        var twin = new io.vitscope.model.VitConfig(config.imgHeight(), config.imgWidth(), config.patchSize(),
+                config.inChans(), config.numClasses(), 8 * config.numHeads(), config.depth(), config.numHeads(),
+                config.mlpRatio(), config.qkvBias(), config.layerNormEps(), config.distilled());
+        double[] plain = new double[rounds];
+        double[] diff = new double[rounds];
+        try (VisionTransformer model = new VisionTransformer(twin).initializeRandom(0);
+             NDManager manager = NDManager.newBaseManager();
+             Probe disabled = Probe.on(model)) {
+            LogitScaling.install(disabled, 3).disable();
+            disabled.stop();
+            manager.getEngine().setRandomSeed(0);
+            NDArray image = manager.randomNormal(new Shape(1, twin.inChans(), twin.imgHeight(), twin.imgWidth()));
+            int warmup = Math.max(20, rounds / 10);
+            for (int round = -warmup; round < rounds; round++) {
+                double[] us = new double[2];
+                for (int j = 0; j < 2; j++) {
+                    int v = (j + round) & 1; // 0: no probe, 1: the disabled probe; the order alternates
+                    long t0 = System.nanoTime();
+                    if (v == 1) {
+                        disabled.start();
+                    }
+                    model.forward(image).close();
+                    if (v == 1) {
+                        disabled.stop();
+                    }
+                    us[v] = (System.nanoTime() - t0) / 1e3;
+                }
+                if (round >= 0) {
+                    plain[round] = us[0] / 1e3;
+                    diff[round] = us[1] - us[0];
+                }
+            }
+        }
+        double[] ci = medianInterval(diff);
+        return new ProbeFloor(String.format(java.util.Locale.ROOT, "depth %d, %d heads, width %d, %d tokens",
+                twin.depth(), twin.numHeads(), twin.embedDim(), twin.numTokens()), rounds, Stats.of(plain).median(),
+                Stats.of(diff).median(), ci[0], ci[1]);
     }
 
     /**

@@ -71,6 +71,11 @@ public final class BenchCommand implements Callable<Integer> {
             + "(scripts/bench_peers.sh).")
     boolean noBreakdown;
 
+    @Option(names = "--floor-rounds", paramLabel = "N", defaultValue = "" + Bench.FLOOR_ROUNDS,
+            description = "Rounds of the disabled probe's own cost, timed on a narrow twin of the model (it adds no "
+                    + "tensor work, so its absolute cost carries over); 0 skips it (default ${DEFAULT-VALUE}).")
+    int floorRounds;
+
     @Option(names = "--format", defaultValue = "text", description = "text or json (default ${DEFAULT-VALUE}).")
     Format format;
 
@@ -96,7 +101,7 @@ public final class BenchCommand implements Callable<Integer> {
             return folder();
         }
         Bench.Options options = new Bench.Options(batches, warmup, iterations, !noProbes, matmulIterations,
-                !noBreakdown);
+                !noBreakdown, floorRounds);
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         try (LoadedModel loaded = load()) {
@@ -197,6 +202,18 @@ public final class BenchCommand implements Callable<Integer> {
                 out.println(f("%-6s %-14s %9.1f %18s %8.0f %+8.2f%%  [95%% CI %+.2f, %+.2f]%s", "", c.variant(),
                         p.median(), f("%.1f..%.1f", p.min(), p.max()), r.gflopPerImage() / (p.median() / 1e3),
                         c.overheadPercent(), c.overheadLow(), c.overheadHigh(), target(c.variant())));
+            }
+        }
+        Bench.ProbeFloor floor = r.disabledProbeFloor();
+        if (floor != null) {
+            out.println();
+            out.println(f("disabled probe's own cost, timed on a narrow twin (%s; forward %.2f ms; %d alternating "
+                    + "rounds): %+.1f us per forward [95%% CI %+.1f, %+.1f]; it adds no tensor work, so at", floor.twin(),
+                    floor.twinForwardMs(), floor.rounds(), floor.microsPerForward(), floor.low(), floor.high()));
+            for (BatchResult b : r.batches()) {
+                double[] pct = floor.percentOf(b.batch() * b.msPerImage().median());
+                out.println(f("    batch %-3d %+.4f%% of the forward [95%% CI %+.4f, %+.4f]", b.batch(), pct[0], pct[1],
+                        pct[2]));
             }
         }
         out.println();

@@ -27,9 +27,17 @@ class BenchCommandTest {
     @Test
     void jsonHasEveryBatchAndProbeVariant() {
         String[] r = run("--model", "vit_tiny_patch16_224", "--batch", "1", "2", "--warmup", "0", "--iterations", "2",
-                "--matmul-iterations", "1", "--format", "json");
+                "--matmul-iterations", "1", "--floor-rounds", "8", "--format", "json");
         assertEquals("0", r[0], r[2]);
         JsonObject report = JsonParser.parseString(r[1]).getAsJsonObject();
+        // The disabled probe's floor on the narrow twin: same depth and heads, 8 features per head.
+        JsonObject floor = report.getAsJsonObject("disabledProbeFloor");
+        assertEquals(8, floor.get("rounds").getAsInt());
+        assertEquals("depth 12, 3 heads, width 24, 197 tokens", floor.get("twin").getAsString());
+        assertTrue(floor.get("twinForwardMs").getAsDouble() > 0);
+        double median = floor.get("microsPerForward").getAsDouble();
+        assertTrue(floor.get("low").getAsDouble() <= median && median <= floor.get("high").getAsDouble(),
+                "the interval holds the median: " + floor);
         assertTrue(report.getAsJsonObject("matmul").get("gflops").getAsDouble() > 0);
         JsonArray batches = report.getAsJsonArray("batches");
         assertEquals(2, batches.size());
@@ -57,9 +65,11 @@ class BenchCommandTest {
     @Test
     void textNamesTheMachineTheMatmulAndTheTargets() {
         String[] r = run("--model", "vit_tiny_patch16_224", "--batch", "1", "--warmup", "0", "--iterations", "1",
-                "--matmul-iterations", "1", "--threads", "1");
+                "--matmul-iterations", "1", "--threads", "1", "--floor-rounds", "6");
         assertEquals("0", r[0], r[2]);
         String out = r[1];
+        assertTrue(out.contains("disabled probe's own cost, timed on a narrow twin") && out.contains("6 alternating rounds")
+                && out.contains("batch 1 "), out);
         assertTrue(out.contains("MKL fast path"), out);
         assertTrue(out.contains("GFLOP/s"), out);
         assertTrue(out.contains("libtorch threads 1"), out);
@@ -74,7 +84,10 @@ class BenchCommandTest {
         String[] r = run("--model", "vit_tiny_patch16_224", "--batch", "1", "--warmup", "0", "--iterations", "1",
                 "--matmul-iterations", "1", "--no-probes", "--format", "json");
         assertEquals("0", r[0], r[2]);
-        JsonObject b = JsonParser.parseString(r[1]).getAsJsonObject().getAsJsonArray("batches").get(0).getAsJsonObject();
+        JsonObject report = JsonParser.parseString(r[1]).getAsJsonObject();
+        assertTrue(!report.has("disabledProbeFloor") || report.get("disabledProbeFloor").isJsonNull(),
+                "no probes, no floor: " + report.get("disabledProbeFloor"));
+        JsonObject b = report.getAsJsonArray("batches").get(0).getAsJsonObject();
         assertEquals(0, b.getAsJsonArray("probes").size());
         JsonObject d = b.getAsJsonObject("breakdown");
         assertTrue(d.get("linearGflops").getAsDouble() > 0, "the linear layers were replayed: " + d);
@@ -100,6 +113,7 @@ class BenchCommandTest {
         cl.setExecutionExceptionHandler((e, c, p) -> e instanceof IllegalArgumentException ? 2 : 1);
         assertEquals(2, cl.execute("--iterations", "0"));
         assertEquals(2, cl.execute("--batch", "0"));
+        assertEquals(2, cl.execute("--floor-rounds", "5")); // too few for an interval; 0 skips the floor
     }
 
     @Test
