@@ -10,7 +10,10 @@
 # the .onnx file go there and are reused; never commit them), VITSCOPE (the vitscope launcher, scripts/vitscope),
 # PAIRS (3): ORT and vitscope run alternately that many times each, and the ratio is taken per pair, the two runs
 # next to each other, so that the machine's drift over minutes (10-15 % on the shared 2-core guests) is not read as
-# a difference between the two; PYTORCH (1; 0 skips PyTorch eager).
+# a difference between the two; PYTORCH (1; 0 skips PyTorch eager); ROUNDS (12; 0 skips): after the pairs, both
+# engines again in one process (io.vitscope.bench.PeerBench), ORT as it ships (its workers spinning), in turns of
+# BLOCK (4) forwards whose first is not timed, ROUNDS rounds: the two engines seconds apart instead of minutes, the
+# ratio per round with a distribution-free 95 % interval.
 # Not part of the build, the tests or CI: it needs Debian's python3-torch and python3-numpy, and Maven's -Pbench
 # profile (ONNX Runtime Java from Maven Central).
 set -euo pipefail
@@ -21,6 +24,8 @@ warmup="${WARMUP:-2}"
 iterations="${ITERATIONS:-10}"
 threads="${THREADS:-2}"
 pairs="${PAIRS:-3}"
+rounds="${ROUNDS:-12}"
+block="${BLOCK:-4}"
 with_pytorch="${PYTORCH:-1}"
 out="${OUT:-$here/target/bench-peers}"
 vitscope="${VITSCOPE:-$here/scripts/vitscope}"
@@ -74,6 +79,14 @@ for pair in $(seq 1 "$pairs"); do
     --threads "$threads" --no-probes --no-breakdown --format json > "$log/vitscope-$pair.json"
 done
 
+if [ "$rounds" != 0 ]; then
+  echo "== both engines in one process, $rounds rounds of $block forwards each" >&2
+  fix="$here/target/classes/native/linux-x86_64/libvitscope_mklfix.so" # MKL's fast path, as the launcher sets it
+  LD_PRELOAD="$fix${LD_PRELOAD:+:$LD_PRELOAD}" java -Xmx6g -Dai.djl.offline=true -cp "$here/target/classes:$(cat "$here/target/bench-classpath.txt")" \
+    io.vitscope.bench.PeerBench "$onnx" "$ckpt" "$arch" --batch $batches --warmup 1 --rounds "$rounds" \
+    --threads "$threads" --block "$block" --ort-spinning on | tee "$log/peer.txt" >&2
+fi
+
 if [ "$with_pytorch" != 0 ]; then
   echo "== PyTorch eager" >&2
   "$py" "$here/scripts/bench_pytorch.py" "$arch" --batch $batches --threads "$threads" --warmup "$warmup" \
@@ -107,6 +120,13 @@ for b in sorted(vit[0]):
     print(f"{b:>5} {'all':>4} {statistics.median(o[b] for o in ort):>9.1f} "
           f"{statistics.median(v[b] for v in vit):>9.1f} {statistics.median(ratios):>12.3f}x  (median of the "
           f"{pairs} pairs' ratios; range {min(ratios):.3f}-{max(ratios):.3f})")
+if os.path.exists(f"{log}/peer.txt"):
+    print("in one process (PeerBench, ORT spinning as it ships): ms/image medians, vitscope/ORT per round")
+    print(f"{'batch':>5} {'ORT Java':>9} {'vitscope':>9} {'packed':>9} {'vitscope/ORT [95%]':>22} {'packed/ORT [95%]':>22}")
+    for r in re.findall(r"^RESULT peer (.*)$", open(f"{log}/peer.txt").read(), re.M):
+        b, v, pk, o, q, ql, qh, qp, pl, ph = r.split()
+        print(f"{b:>5} {float(o):>9.1f} {float(v):>9.1f} {float(pk):>9.1f} "
+              f"{float(q):>7.3f}x [{float(ql):.3f}, {float(qh):.3f}] {float(qp):>7.3f}x [{float(pl):.3f}, {float(ph):.3f}]")
 if pt:
     print(f"{'batch':>5} {'PyTorch':>9} {'vitscope':>9} {'vitscope/PyTorch':>17}  (PyTorch once, after the pairs)")
     for b in sorted(pt):
