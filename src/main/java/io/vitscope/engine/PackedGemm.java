@@ -35,6 +35,14 @@ public final class PackedGemm implements AutoCloseable {
      */
     static final int SLICES_PER_THREAD = 2;
 
+    /**
+     * The most rows (tokens × images) for which a forward takes the packed product ({@code Linear}); beyond it MKL's
+     * own packing, amortised over the rows, is as fast or faster. ViT-B/16, packed against unpacked in alternating
+     * blocks of one process: 0.94× at batch 1 (197 rows), 0.955× at 2, 0.997× at 4 (788), 1.03× at 6 and 1.02–1.17× at
+     * 8 (docs/benchmarks.md). {@link #linear} itself computes any row count.
+     */
+    public static final int MAX_ROWS = 800;
+
     private static final Once AVAILABLE = new Once(PackedGemm::load);
 
     private final NDArray source;

@@ -41,7 +41,8 @@ public final class Linear extends VitModule {
     }
 
     /**
-     * The product a grad-free forward computes: on the packed weight if there is one ({@link #pack(int)}), else with
+     * The product a grad-free forward computes: on the packed weight if there is one ({@link #pack(int)}) and the
+     * product has at most {@link PackedGemm#MAX_ROWS} rows, else with
      * the weight's rows split between the intra-op threads where that is faster ({@link SlicedGemm}), else libtorch's
      * own {@code linear}. Public so that a benchmark can time exactly what the forward runs.
      *
@@ -54,7 +55,8 @@ public final class Linear extends VitModule {
 
     private NDArray gradFreeProduct(NDArray x, NDArray w, NDArray b) {
         PackedGemm p = packed;
-        NDArray y = p != null && p.source() == w ? p.linear(x, b) : null;
+        long rows = x.size() / Math.max(1, in);
+        NDArray y = p != null && p.source() == w && rows <= PackedGemm.MAX_ROWS ? p.linear(x, b) : null;
         if (y == null) {
             y = SlicedGemm.linear(x, w, b);
         }

@@ -120,7 +120,9 @@ public final class PredictionRun {
      *                                  it were predicted and given to {@code results}
      */
     public Summary run(Consumer<? super Result> results) {
-        if (packWeights != null ? packWeights : files.size() > batch) {
+        boolean packedProducts = (long) batch * classifier.model().config().numTokens()
+                <= io.vitscope.engine.PackedGemm.MAX_ROWS; // larger batches would not take the packed products
+        if (packWeights != null ? packWeights : files.size() > batch && packedProducts) {
             classifier.model().model().packWeights(); // stays packed with the model, for its next forwards too
         }
         DataConfig c = classifier.model().dataConfig();
@@ -429,7 +431,9 @@ public final class PredictionRun {
         /**
          * Whether the run first packs the model's linear weights ({@code VisionTransformer.packWeights}): faster
          * products for a second copy of the weights in memory, which stays with the model. By default (null) a run
-         * packs when its files fill more than one batch, where the one-off packing pays for itself.
+         * packs when its files fill more than one batch, where the one-off packing pays for itself, and its batches
+         * are small enough to take the packed products ({@code PackedGemm.MAX_ROWS} rows: up to 4 images of 197
+         * tokens).
          */
         public Builder optPackWeights(Boolean pack) {
             this.packWeights = pack;

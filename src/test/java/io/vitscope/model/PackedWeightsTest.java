@@ -91,6 +91,32 @@ class PackedWeightsTest {
         }
     }
 
+    /**
+     * Past {@link PackedGemm#MAX_ROWS} rows a packed layer computes what the unpacked one does, bit for bit (MKL's own
+     * packing is as fast there); up to it, the packed product, within the dot-product bound.
+     */
+    @Test
+    void productsOfManyRowsLeaveThePackingAside() {
+        try (VisionTransformer plain = Golden.model("tiny", "timm.safetensors");
+             VisionTransformer packed = Golden.model("tiny", "timm.safetensors");
+             NDManager m = NDManager.newBaseManager()) {
+            packed.packWeights();
+            Linear a = (Linear) plain.namedModules().get("blocks.0.mlp.fc1");
+            Linear b = (Linear) packed.namedModules().get("blocks.0.mlp.fc1");
+            Random r = new Random(7);
+            for (int rows : new int[] {PackedGemm.MAX_ROWS + 1, 2 * PackedGemm.MAX_ROWS}) {
+                NDArray x = m.create(gaussian(r, rows * a.inFeatures()), new Shape(rows, a.inFeatures()));
+                assertArrayEquals(a.gradFreeProduct(x).toFloatArray(), b.gradFreeProduct(x).toFloatArray(),
+                        rows + " rows: the unpacked product");
+            }
+            NDArray x = m.create(gaussian(r, PackedGemm.MAX_ROWS * a.inFeatures()),
+                    new Shape(PackedGemm.MAX_ROWS, a.inFeatures()));
+            NDArray w = plain.namedParameters().get("blocks.0.mlp.fc1.weight").getArray();
+            NDArray bias = plain.namedParameters().get("blocks.0.mlp.fc1.bias").getArray();
+            LinearBound.check(b.gradFreeProduct(x), x, w, bias, PackedGemm.MAX_ROWS + " rows, packed");
+        }
+    }
+
     @Test
     void gradientForwardsIgnoreThePackingAndStayBitIdentical() {
         try (VisionTransformer plain = Golden.model("tiny", "timm.safetensors");

@@ -154,7 +154,8 @@ class PredictionRunTest {
 
     /**
      * A run packs the model's linear weights when its files fill more than one batch (the one-off packing pays for
-     * itself), not for a single batch, and as told when told; a packed model predicts what the unpacked one did.
+     * itself), not for a single batch nor for batches too large for the packed products, and as told when told; a
+     * packed model predicts what the unpacked one did.
      */
     @Test
     void aRunOfMoreThanOneBatchPacksTheWeights() {
@@ -168,6 +169,12 @@ class PredictionRunTest {
             assertFalse(own.model().isPacked(), "three files in one batch of 3: nothing to amortise");
             collect(PredictionRun.builder(c).setInputs(three).optBatch(2).optPackWeights(false).build());
             assertFalse(own.model().isPacked(), "told not to");
+            int tokens = own.config().numTokens();
+            int big = io.vitscope.engine.PackedGemm.MAX_ROWS / tokens + 1; // images whose rows exceed the packed path's
+            List<Path> many = java.util.Collections.nCopies(big + 1, three.get(0));
+            collect(PredictionRun.builder(c).setInputs(many).optBatch(big).build());
+            assertFalse(own.model().isPacked(), "batches of " + big + " images (" + big * tokens
+                    + " rows) would not take the packed products");
             List<Result> two = collect(PredictionRun.builder(c).setInputs(three).optBatch(2).build());
             assertTrue(own.model().isPacked(), "three files in batches of 2");
             for (int i = 0; i < three.size(); i++) {
