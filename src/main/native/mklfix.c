@@ -292,49 +292,48 @@ __attribute__((target("avx2,fma"))) static inline __m256 exp8(__m256 x) {
     return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
 }
 
-/* One row of softmax(row · scale), in place, with AVX2. */
+/* One row of softmax(row · scale), in place, with AVX2. The last n mod 8 values go through the same lanes, masked:
+ * one at a time through exp8 they had cost as much as the rest of the row (197 = 24 × 8 + 5). */
 __attribute__((target("avx2,fma"))) static void softmax_row_avx2(float *row, int n, float scale) {
-    __m256 s8 = _mm256_set1_ps(scale);
-    __m256 m8 = _mm256_set1_ps(-INFINITY);
+    const __m256 s8 = _mm256_set1_ps(scale), ninf = _mm256_set1_ps(-INFINITY);
+    const int full = n / 8 * 8, rest = n - full;
+    const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(rest), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    __m256 m8 = ninf;
     int j = 0;
-    for (; j + 8 <= n; j += 8) {
+    for (; j < full; j += 8) {
         __m256 v = _mm256_mul_ps(_mm256_loadu_ps(row + j), s8);
         _mm256_storeu_ps(row + j, v);
         m8 = _mm256_max_ps(m8, v);
     }
-    float m[8];
-    _mm256_storeu_ps(m, m8);
-    float max = m[0];
-    for (int i = 1; i < 8; i++) {
-        max = m[i] > max ? m[i] : max;
+    if (rest > 0) {
+        __m256 v = _mm256_mul_ps(_mm256_maskload_ps(row + j, mask), s8);
+        _mm256_maskstore_ps(row + j, mask, v);
+        m8 = _mm256_max_ps(m8, _mm256_blendv_ps(ninf, v, _mm256_castsi256_ps(mask)));
     }
-    for (; j < n; j++) {
-        row[j] *= scale;
-        max = row[j] > max ? row[j] : max;
-    }
-    __m256 max8 = _mm256_set1_ps(max);
+    __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(m8), _mm256_extractf128_ps(m8, 1));
+    m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+    m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
+    __m256 max8 = _mm256_set1_ps(_mm_cvtss_f32(m4));
     __m256 sum8 = _mm256_setzero_ps();
-    for (j = 0; j + 8 <= n; j += 8) {
+    for (j = 0; j < full; j += 8) {
         __m256 e = exp8(_mm256_sub_ps(_mm256_loadu_ps(row + j), max8));
         _mm256_storeu_ps(row + j, e);
         sum8 = _mm256_add_ps(sum8, e);
     }
+    if (rest > 0) {
+        __m256 e = exp8(_mm256_sub_ps(_mm256_maskload_ps(row + j, mask), max8));
+        _mm256_maskstore_ps(row + j, mask, e);
+        sum8 = _mm256_add_ps(sum8, _mm256_and_ps(e, _mm256_castsi256_ps(mask)));
+    }
     float s[8];
     _mm256_storeu_ps(s, sum8);
     float sum = ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
-    for (; j < n; j++) {
-        float t[8] = {row[j] - max};
-        __m256 e = exp8(_mm256_loadu_ps(t));
-        _mm256_storeu_ps(t, e);
-        row[j] = t[0];
-        sum += t[0];
-    }
     __m256 inv8 = _mm256_set1_ps(1.0f / sum);
-    for (j = 0; j + 8 <= n; j += 8) {
+    for (j = 0; j < full; j += 8) {
         _mm256_storeu_ps(row + j, _mm256_mul_ps(_mm256_loadu_ps(row + j), inv8));
     }
-    for (; j < n; j++) {
-        row[j] *= 1.0f / sum;
+    if (rest > 0) {
+        _mm256_maskstore_ps(row + j, mask, _mm256_mul_ps(_mm256_maskload_ps(row + j, mask), inv8));
     }
 }
 

@@ -60,7 +60,7 @@ class FusedAttentionTest {
      */
     @ParameterizedTest(name = "B={0} N={1} heads={2} Dh={3}, {4} threads, vectorized {5}")
     @CsvSource({"1, 197, 12, 64, 2, true", "2, 17, 4, 8, 2, true", "3, 13, 2, 5, 3, true", "1, 50, 3, 16, 1, true",
-        "1, 197, 12, 64, 2, false", "3, 13, 2, 5, 3, false"})
+        "2, 16, 2, 8, 2, true", "2, 5, 2, 4, 1, true", "1, 197, 12, 64, 2, false", "3, 13, 2, 5, 3, false"})
     void withinTheFloat32BoundOfTheExactAttention(int b, int n, int heads, int dh, int t, boolean vectorized) {
         JniUtils.setNumThreads(t);
         FusedAttention.setVectorized(vectorized); // false: the loop CPUs without AVX2 run
