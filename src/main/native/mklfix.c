@@ -40,6 +40,7 @@ JNIEXPORT jint JNICALL JNI_OnLoad(JavaVM *vm, void *reserved) {
 #include <link.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
 typedef void (*sgemm_fn)(const char *, const char *, const int *, const int *, const int *, const float *,
@@ -82,6 +83,25 @@ static void lookup_once(void) {
     gomp_parallel = (gomp_parallel_fn) dlsym(torch, "GOMP_parallel");
     mkl_threads_local = (set_int_fn) dlsym(torch, "MKL_Set_Num_Threads_Local"); /* C, by value (the lower-case
                                                                                    symbol is Fortran's, by pointer) */
+}
+
+/*
+ * glibc's malloc returns freed memory to the system as soon as the top of a heap has more than M_TRIM_THRESHOLD free
+ * (128 KiB at first, raised as large blocks are freed) and maps blocks above M_MMAP_THRESHOLD (up to 32 MiB) on their
+ * own; libtorch's tensors come from malloc. A forward that keeps tensors across blocks (a capture: every attention
+ * call's projection and probabilities, about 350 MB at batch 8 of ViT-B/16) then frees them all at once, the heaps
+ * are trimmed, and the next forward takes every page fresh from the kernel: 90,000 page faults per forward, zeroed
+ * pages, +2-3 % of the forward. Keeping up to 1 GiB of freed memory per heap and taking blocks up to 32 MiB from the
+ * heaps brought that to 7,000 (MklFastPath.retainFreedMemory; docs/benchmarks.md). Returns whether glibc took both.
+ */
+#include <malloc.h>
+
+JNIEXPORT jboolean JNICALL Java_io_vitscope_engine_MklFastPath_retainFreedMemory(JNIEnv *env, jclass cls) {
+    (void) env;
+    (void) cls;
+    int mmap_ok = mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    int trim_ok = mallopt(M_TRIM_THRESHOLD, 1 << 30);
+    return mmap_ok && trim_ok ? JNI_TRUE : JNI_FALSE;
 }
 
 /* Whether the sliced products can run: MKL's sgemm and libtorch's OpenMP runtime were found. */
@@ -371,12 +391,30 @@ struct attention_job {
     int next; /* the next (image, head) pair to take */
 };
 
+/* dst[0, n) = src[0, n) with streaming stores, which skip reading dst's lines into the cache first: the probabilities
+ * kept for a capture (B·H·N·N floats, 15 MB per layer at batch 8 of ViT-B/16) are written once and not read by this
+ * forward, so filling them through the cache cost twice their size in memory traffic. SSE2, x86-64's baseline. */
+static void copy_streaming(float *dst, const float *src, size_t n) {
+    size_t i = 0;
+    for (; i < n && ((uintptr_t) (dst + i) & 15) != 0; i++) {
+        dst[i] = src[i];
+    }
+    for (; i + 4 <= n; i += 4) {
+        _mm_stream_ps(dst + i, _mm_loadu_ps(src + i));
+    }
+    for (; i < n; i++) {
+        dst[i] = src[i];
+    }
+}
+
 static void attention_heads(void *arg) {
     struct attention_job *j = (struct attention_job *) arg;
     int before = mkl_threads_local(1);
     int n = j->n, c = j->h * j->dh, ld = 3 * c;
-    float *scratch = j->attn == NULL ? (float *) malloc((size_t) n * n * sizeof(float)) : NULL;
-    if (j->attn == NULL && scratch == NULL) {
+    /* The probabilities are formed in a per-thread scratch that stays in the cache for P·v, and only then copied
+     * out when the caller keeps them. */
+    float *scratch = (float *) malloc((size_t) n * n * sizeof(float));
+    if (scratch == NULL) {
         __atomic_store_n(&j->failed, 1, __ATOMIC_RELAXED);
     } else {
         /* (image, head) pairs are taken as threads come free, as the linear layers' slices are */
@@ -385,7 +423,7 @@ static void attention_heads(void *arg) {
             const float *q = j->qkv + (size_t) b * n * ld + (size_t) h * j->dh;
             const float *k = q + c;
             const float *v = q + 2 * c;
-            float *s = j->attn != NULL ? j->attn + (size_t) t * n * n : scratch;
+            float *s = scratch;
             float one = 1.0f, zero = 0.0f;
             /* S (n × n) = q · kᵀ: column-major, Sᵀ = kᵀᵀ… i.e. sgemm("T", "N") on (k, q) as in the linear layers */
             sgemm("T", "N", &n, &n, &j->dh, &one, k, &ld, q, &ld, &zero, s, &n);
@@ -399,7 +437,11 @@ static void attention_heads(void *arg) {
             /* out[b, :, h·dh : (h+1)·dh] (n × dh, row stride c) = P (n × n) · v (n × dh, row stride ld) */
             sgemm("N", "N", &j->dh, &n, &n, &one, v, &ld, s, &n, &zero, j->out + (size_t) b * n * c + (size_t) h * j->dh,
                   &c);
+            if (j->attn != NULL) {
+                copy_streaming(j->attn + (size_t) t * n * n, s, (size_t) n * n);
+            }
         }
+        _mm_sfence(); /* the streaming stores are visible before the region ends */
     }
     free(scratch);
     mkl_threads_local(before);

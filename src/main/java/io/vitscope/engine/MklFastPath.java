@@ -60,11 +60,24 @@ public final class MklFastPath {
             }
             ai.djl.engine.Engine.getEngine("PyTorch"); // libtorch must be loaded for the symbol lookup
             System.load(lib.toAbsolutePath().toString()); // binds the callers' natives (a loaded library is reused)
+            if (!"false".equalsIgnoreCase(System.getProperty("vitscope.malloc"))) {
+                retainFreedMemory();
+            }
             return true;
         } catch (IOException | UnsatisfiedLinkError e) {
             return false;
         }
     }
+
+    /**
+     * Keeps freed memory in glibc's heaps (up to 1 GiB per heap) and takes blocks up to 32 MiB from them instead of
+     * mapping each on its own, process-wide, from the first native product on ({@code -Dvitscope.malloc=false}: glibc's
+     * defaults). With the defaults a forward whose tensors outlive their block (a capture of every attention call)
+     * frees them together, glibc hands the pages back to the kernel, and the next forward faults every page in again,
+     * zeroed: 90,000 page faults per ViT-B/16 forward at batch 8, +2-3 % (docs/benchmarks.md). The cost: memory freed
+     * after a peak stays with the process for reuse. Returns whether glibc took both settings.
+     */
+    private static native boolean retainFreedMemory();
 
     /**
      * The native library's file: the one {@code LD_PRELOAD} names, else the build's copy on the class path (copied
