@@ -94,14 +94,20 @@ static void lookup_once(void) {
  * pages, +2-3 % of the forward. Keeping up to 1 GiB of freed memory per heap and taking blocks up to 32 MiB from the
  * heaps brought that to 7,000 (MklFastPath.retainFreedMemory; docs/benchmarks.md). Returns whether glibc took both.
  */
+#if defined(__GLIBC__)
 #include <malloc.h>
+#endif
 
 JNIEXPORT jboolean JNICALL Java_io_vitscope_engine_MklFastPath_retainFreedMemory(JNIEnv *env, jclass cls) {
     (void) env;
     (void) cls;
+#if defined(__GLIBC__)
     int mmap_ok = mallopt(M_MMAP_THRESHOLD, 32 << 20);
     int trim_ok = mallopt(M_TRIM_THRESHOLD, 1 << 30);
     return mmap_ok && trim_ok ? JNI_TRUE : JNI_FALSE;
+#else
+    return JNI_FALSE; /* another C library: its own defaults */
+#endif
 }
 
 /* Whether the sliced products can run: MKL's sgemm and libtorch's OpenMP runtime were found. */
@@ -139,8 +145,10 @@ struct linear_job {
 
 /* y[i][c] += b[c] for m rows of nn columns, row stride ld: one rounding per value, the same result at any width, so
  * compiled for the widest vectors the CPU has (the library's baseline is SSE2). */
-__attribute__((target_clones("avx512f", "avx2", "default"))) static void add_bias(float *y, const float *b, int m,
-                                                                                 int nn, int ld) {
+#if defined(__GLIBC__) /* target_clones picks the variant through an ifunc, which glibc provides */
+__attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
+static void add_bias(float *y, const float *b, int m, int nn, int ld) {
     for (int i = 0; i < m; i++, y += ld) {
         for (int c = 0; c < nn; c++) {
             y[c] += b[c];

@@ -61,7 +61,7 @@ public final class MklFastPath {
             ai.djl.engine.Engine.getEngine("PyTorch"); // libtorch must be loaded for the symbol lookup
             System.load(lib.toAbsolutePath().toString()); // binds the callers' natives (a loaded library is reused)
             if (!"false".equalsIgnoreCase(System.getProperty("vitscope.malloc"))) {
-                retainFreedMemory();
+                freedMemoryRetained = retainFreedMemory();
             }
             return true;
         } catch (IOException | UnsatisfiedLinkError e) {
@@ -78,6 +78,13 @@ public final class MklFastPath {
      * after a peak stays with the process for reuse. Returns whether glibc took both settings.
      */
     private static native boolean retainFreedMemory();
+
+    private static volatile boolean freedMemoryRetained;
+
+    /** Whether glibc took the settings of {@link #retainFreedMemory} (false before the natives bind, or when told not). */
+    static boolean retainsFreedMemory() {
+        return freedMemoryRetained;
+    }
 
     /**
      * The native library's file: the one {@code LD_PRELOAD} names, else the build's copy on the class path (copied
