@@ -37,9 +37,10 @@ public final class PackedGemm implements AutoCloseable {
 
     /**
      * The most rows (tokens × images) for which a forward takes the packed product ({@code Linear}); beyond it MKL's
-     * own packing, amortised over the rows, is as fast or faster. ViT-B/16, packed against unpacked in alternating
-     * blocks of one process: 0.94× at batch 1 (197 rows), 0.955× at 2, 0.997× at 4 (788), 1.03× at 6 and 1.02–1.17× at
-     * 8 (docs/benchmarks.md). {@link #linear} itself computes any row count.
+     * own packing, amortised over the rows, is as fast or faster. ViT-B/16's 48 products, packed against libtorch's in
+     * alternating rounds of one process: 0.984× at batch 4 (788 rows), 0.999× at 6, 1.031× at 8; whole forwards,
+     * packed against unpacked: 0.94× at batch 1, 0.955× at 2 (docs/benchmarks.md). {@link #linear} itself computes
+     * any row count.
      */
     public static final int MAX_ROWS = 800;
 
