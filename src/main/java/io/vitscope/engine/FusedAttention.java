@@ -27,7 +27,7 @@ import java.nio.ByteBuffer;
 public final class FusedAttention {
 
     private static final Once AVAILABLE =
-            new Once(() -> !"false".equalsIgnoreCase(System.getProperty("vitscope.fused")) && SlicedGemm.ready());
+            new Once(() -> !MklFastPath.switchedOff("fused") && SlicedGemm.ready());
     private static volatile boolean enabled = true;
     private static volatile boolean vectorized = true; // false: the softmax's plain loop with libm's expf (tests)
 

@@ -50,7 +50,7 @@ public final class MklFastPath {
      * the fast path is turned off ({@code -Dvitscope.mklfix=false} keeps the library out of the process altogether).
      */
     static synchronized boolean bindNatives() {
-        if ("false".equalsIgnoreCase(System.getProperty("vitscope.mklfix"))) {
+        if (switchedOff("mklfix")) {
             return false;
         }
         try {
@@ -60,13 +60,18 @@ public final class MklFastPath {
             }
             ai.djl.engine.Engine.getEngine("PyTorch"); // libtorch must be loaded for the symbol lookup
             System.load(lib.toAbsolutePath().toString()); // binds the callers' natives (a loaded library is reused)
-            if (!"false".equalsIgnoreCase(System.getProperty("vitscope.malloc"))) {
+            if (!switchedOff("malloc")) {
                 freedMemoryRetained = retainFreedMemory();
             }
             return true;
         } catch (IOException | UnsatisfiedLinkError e) {
             return false;
         }
+    }
+
+    /** Whether {@code -Dvitscope.NAME=false} turns a native feature off (mklfix, malloc, sliced, packed, fused). */
+    static boolean switchedOff(String name) {
+        return "false".equalsIgnoreCase(System.getProperty("vitscope." + name));
     }
 
     /**
@@ -122,7 +127,7 @@ public final class MklFastPath {
     }
 
     private static String load() {
-        if ("false".equalsIgnoreCase(System.getProperty("vitscope.mklfix"))) {
+        if (switchedOff("mklfix")) {
             return "off (-Dvitscope.mklfix=false)";
         }
         String preload = System.getenv("LD_PRELOAD");

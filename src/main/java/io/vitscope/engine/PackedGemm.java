@@ -44,6 +44,11 @@ public final class PackedGemm implements AutoCloseable {
      */
     public static final int MAX_ROWS = 800;
 
+    /** Whether a forward takes the packed product for a product of {@code rows} rows ({@link #MAX_ROWS}). */
+    public static boolean takes(long rows) {
+        return rows <= MAX_ROWS;
+    }
+
     private static final Once AVAILABLE = new Once(PackedGemm::load);
 
     private final NDArray source;
@@ -65,7 +70,7 @@ public final class PackedGemm implements AutoCloseable {
 
     private static boolean load() {
         // -Dvitscope.packed=false turns off packing alone; -Dvitscope.mklfix=false turns off the whole library.
-        if ("false".equalsIgnoreCase(System.getProperty("vitscope.packed")) || !MklFastPath.bindNatives()) {
+        if (MklFastPath.switchedOff("packed") || !MklFastPath.bindNatives()) {
             return false;
         }
         try {

@@ -32,7 +32,7 @@ public final class SlicedGemm {
 
     private static final Once READY = new Once(SlicedGemm::bind);
     private static final Once AVAILABLE =
-            new Once(() -> !"false".equalsIgnoreCase(System.getProperty("vitscope.sliced")) && ready());
+            new Once(() -> !MklFastPath.switchedOff("sliced") && ready());
 
     private SlicedGemm() {}
 

@@ -55,8 +55,7 @@ public final class Linear extends VitModule {
 
     private NDArray gradFreeProduct(NDArray x, NDArray w, NDArray b) {
         PackedGemm p = packed;
-        long rows = x.size() / Math.max(1, in);
-        NDArray y = p != null && p.source() == w && rows <= PackedGemm.MAX_ROWS ? p.linear(x, b) : null;
+        NDArray y = p != null && p.source() == w && PackedGemm.takes(x.size() / Math.max(1, in)) ? p.linear(x, b) : null;
         if (y == null) {
             y = SlicedGemm.linear(x, w, b);
         }

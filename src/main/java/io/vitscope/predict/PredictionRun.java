@@ -120,8 +120,8 @@ public final class PredictionRun {
      *                                  it were predicted and given to {@code results}
      */
     public Summary run(Consumer<? super Result> results) {
-        boolean packedProducts = (long) batch * classifier.model().config().numTokens()
-                <= io.vitscope.engine.PackedGemm.MAX_ROWS; // larger batches would not take the packed products
+        boolean packedProducts = io.vitscope.engine.PackedGemm.takes(
+                (long) batch * classifier.model().config().numTokens()); // larger batches would not take them
         if (packWeights != null ? packWeights : files.size() > batch && packedProducts) {
             classifier.model().model().packWeights(); // stays packed with the model, for its next forwards too
         }
