@@ -92,7 +92,14 @@ static void lookup_once(void) {
  * call's projection and probabilities, about 350 MB at batch 8 of ViT-B/16) then frees them all at once, the heaps
  * are trimmed, and the next forward takes every page fresh from the kernel: 90,000 page faults per forward, zeroed
  * pages, +2-3 % of the forward. Keeping up to 1 GiB of freed memory per heap and taking blocks up to 32 MiB from the
- * heaps brought that to 7,000 (MklFastPath.retainFreedMemory; docs/benchmarks.md). Returns whether glibc took both.
+ * heaps brought that to 2,000-17,000, varying from run to run.
+ *
+ * The rest came from the threads' own arenas (a Java thread is never the process's first thread, so it never uses
+ * the main arena): their memory comes in heaps of at most 64 MiB, and glibc unmaps a heap that becomes entirely free
+ * whatever M_TRIM_THRESHOLD says, unless the heap before it has M_TOP_PAD to spare. A pad of a whole heap keeps
+ * every heap: about 1,000 faults per capturing forward (MklFastPath.retainFreedMemory; docs/benchmarks.md). The pad
+ * also makes the main arena grow by 64 MiB of address space at a time; pages count only once written.
+ * Returns whether glibc took all three.
  */
 #if defined(__GLIBC__)
 #include <malloc.h>
@@ -104,7 +111,8 @@ JNIEXPORT jboolean JNICALL Java_io_vitscope_engine_MklFastPath_retainFreedMemory
 #if defined(__GLIBC__)
     int mmap_ok = mallopt(M_MMAP_THRESHOLD, 32 << 20);
     int trim_ok = mallopt(M_TRIM_THRESHOLD, 1 << 30);
-    return mmap_ok && trim_ok ? JNI_TRUE : JNI_FALSE;
+    int pad_ok = mallopt(M_TOP_PAD, 64 << 20);
+    return mmap_ok && trim_ok && pad_ok ? JNI_TRUE : JNI_FALSE;
 #else
     return JNI_FALSE; /* another C library: its own defaults */
 #endif

@@ -75,12 +75,14 @@ public final class MklFastPath {
     }
 
     /**
-     * Keeps freed memory in glibc's heaps (up to 1 GiB per heap) and takes blocks up to 32 MiB from them instead of
-     * mapping each on its own, process-wide, from the first native product on ({@code -Dvitscope.malloc=false}: glibc's
-     * defaults). With the defaults a forward whose tensors outlive their block (a capture of every attention call)
-     * frees them together, glibc hands the pages back to the kernel, and the next forward faults every page in again,
-     * zeroed: 90,000 page faults per ViT-B/16 forward at batch 8, +2-3 % (docs/benchmarks.md). The cost: memory freed
-     * after a peak stays with the process for reuse. Returns whether glibc took both settings.
+     * Keeps freed memory in glibc's heaps (up to 1 GiB per heap, and every heap of a thread's arena, through a top pad
+     * of 64 MiB) and takes blocks up to 32 MiB from them instead of mapping each on its own, process-wide, from the
+     * first native product on ({@code -Dvitscope.malloc=false}: glibc's defaults). With the defaults a forward whose
+     * tensors outlive their block (a capture of every attention call) frees them together, glibc hands the pages back
+     * to the kernel, and the next forward faults every page in again, zeroed: 90,000 page faults per ViT-B/16 forward
+     * at batch 8, +2-3 % (docs/benchmarks.md). The pad is what keeps a Java thread's heaps: glibc unmaps an arena's
+     * heap once it is entirely free whatever the trim threshold says. The cost: memory freed after a peak stays with
+     * the process for reuse. Returns whether glibc took all three settings.
      */
     private static native boolean retainFreedMemory();
 
