@@ -90,11 +90,20 @@ public abstract class VitModule extends AbstractBlock implements Probed {
         }
     }
 
-    /** Whether every parameter below this module has a value (DJL's own check also wants recorded input shapes). */
+    /**
+     * Whether every parameter below this module has a value (DJL's own check also wants recorded input shapes). Every
+     * forward asks (VisionTransformer.checkInput), so it walks the tree without building the path map of
+     * {@link #namedParameters()}, which had taken 0.3 % of a narrow model's forward.
+     */
     @Override
     public boolean isInitialized() {
-        for (Parameter p : namedParameters().values()) {
+        for (Parameter p : params.values()) {
             if (!p.isInitialized()) {
+                return false;
+            }
+        }
+        for (VitModule m : modules.values()) {
+            if (!m.isInitialized()) {
                 return false;
             }
         }

@@ -92,6 +92,31 @@ class ModelParityTest {
         }
     }
 
+    /**
+     * A forward before the weights are set is a clear error, and a model counts as set only when every parameter of
+     * every nested module is: here the root's own parameters (class token, position embedding, ...) have values and
+     * the blocks' do not.
+     */
+    @Test
+    void aForwardBeforeEveryWeightIsSetIsAClearError() {
+        try (VisionTransformer model = new VisionTransformer(Golden.config("tiny")); NDManager m = NDManager.newBaseManager()) {
+            var shapes = model.parameterShapes();
+            int set = 0;
+            for (var e : model.namedParameters().entrySet()) {
+                if (!e.getKey().contains(".")) {
+                    NDArray value = model.manager().zeros(shapes.get(e.getKey()));
+                    e.getValue().setArray(value);
+                    set++;
+                }
+            }
+            assertTrue(set > 0 && set < shapes.size(), set + " of " + shapes.size() + " parameters at the root");
+            assertEquals(false, model.isInitialized(), "the blocks' parameters have no values yet");
+            var e = assertThrows(IllegalStateException.class,
+                    () -> model.forward(m.zeros(new ai.djl.ndarray.types.Shape(1, 3, 32, 32))));
+            assertTrue(e.getMessage().contains("parameters are not set"), e.getMessage());
+        }
+    }
+
     @Test
     void checkpointForAnotherArchitectureIsReportedByNameBeforeLoading() {
         Path file = Golden.dir("tiny").resolve("timm.safetensors");
