@@ -16,6 +16,7 @@ import ai.djl.translate.TranslateException;
 import ai.djl.translate.TranslatorFactory;
 import ai.djl.util.Progress;
 import io.vitscope.VitscopeException;
+import io.vitscope.engine.Engines;
 import io.vitscope.hub.ModelCache;
 import io.vitscope.checkpoint.LoadedModel;
 import io.vitscope.checkpoint.Models;
@@ -98,6 +99,7 @@ public final class VitscopeModelZoo extends ModelZoo {
      * @param url {@code file:///path/to/model-dir} or {@code file:///path/to/weights.pth}
      */
     public static Criteria.Builder<Image, Classifications> criteria(String url) {
+        Engines.start(); // before libtorch loads, as the provider does for the zoo's own models
         return Criteria.builder().setTypes(Image.class, Classifications.class)
                 .optModelUrls(url)
                 .optEngine("PyTorch")

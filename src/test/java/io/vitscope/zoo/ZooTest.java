@@ -104,6 +104,25 @@ class ZooTest {
      * The DJL limitation the closing note reports: optModelUrls alone always goes through DJL's DefaultModelZoo, whose
      * loader hands the folder to the PyTorch engine, which reads TorchScript only.
      */
+    /**
+     * A program that knows only DJL's {@code Criteria} gets the engine started vitscope's way: in a fresh JVM (this
+     * one started its engine in the tests' set-up), loading the embedded model through the zoo applies the MKL fast
+     * path before libtorch loads, as {@code Engines.start()} would. Without it MKL's status stays "not applied" and an
+     * AMD CPU runs the products on MKL's AVX2 path.
+     */
+    @Test
+    void aCriteriaOnlyProgramStartsTheEngineVitscopesWay() throws Exception {
+        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Dai.djl.offline=true", "-cp", System.getProperty("java.class.path"), ZooFirstUse.class.getName(),
+                IMAGE.toString()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertEquals(0, p.waitFor(), out);
+        List<String> lines = out.lines().filter(l -> !l.contains(" WARN ") && !l.contains(" INFO ")).toList();
+        assertEquals(2, lines.size(), out);
+        assertEquals("ankle_boot", lines.get(0).replace(' ', '_').toLowerCase(), out);
+        assertTrue(!lines.get(1).equals("not applied"), "MKL's fast path was never applied: " + out);
+    }
+
     @Test
     void plainOptModelUrlsCannotReachVitscope() {
         String url = Golden.dir("checkpoints/tiny/model_zip.pth").toUri().toString();
