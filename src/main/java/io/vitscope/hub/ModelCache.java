@@ -85,7 +85,7 @@ public final class ModelCache {
      * only: other tags may have another head (21k classes for {@code in21k}), which the preset's config does not
      * describe.
      *
-     * @throws VitscopeException for an unknown architecture
+     * @throws io.vitscope.InvalidArgumentException for an unknown architecture or a malformed tag
      */
     public Optional<CachedModel> find(String archOrArchDotTag) {
         return find(ModelRef.parse(archOrArchDotTag));
@@ -99,6 +99,7 @@ public final class ModelCache {
      * The weights file of {@code ARCH[.TAG]}.
      *
      * @throws VitscopeException with {@link #missingWeightsMessage} when it has not been fetched
+     * @throws io.vitscope.InvalidArgumentException for a name {@link ModelRef#parse} refuses
      */
     public Path requireWeights(String archOrArchDotTag) {
         return find(archOrArchDotTag).map(CachedModel::weights)
@@ -111,6 +112,7 @@ public final class ModelCache {
      * replaces it.
      *
      * @throws InvalidInputException when it is not cached, or a cached file is unusable
+     * @throws io.vitscope.InvalidArgumentException for a name {@link ModelRef#parse} refuses
      */
     public LoadedModel load(String archOrArchDotTag) {
         ModelRef ref = ModelRef.parse(archOrArchDotTag);

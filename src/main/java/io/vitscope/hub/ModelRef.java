@@ -1,6 +1,7 @@
 package io.vitscope.hub;
 
-import io.vitscope.VitscopeException;
+import io.vitscope.InvalidArgumentException;
+
 import io.vitscope.model.Presets;
 import io.vitscope.model.Presets.Preset;
 import java.util.regex.Pattern;
@@ -21,13 +22,14 @@ public record ModelRef(String arch, String tag) {
     /**
      * Reads {@code ARCH} or {@code ARCH.TAG}; a bare architecture gets its preset's default tag.
      *
-     * @throws VitscopeException for an unknown architecture (listing the valid ones) or a malformed tag
+     * @throws InvalidArgumentException for an unknown architecture (listing the valid ones) or a malformed tag: a
+     *     request the library refuses, as {@code Presets.get} refuses an unknown name (the CLI's exit status 2)
      */
     public static ModelRef parse(String archOrArchDotTag) {
         String text = archOrArchDotTag == null ? "" : archOrArchDotTag.strip();
         int dot = text.indexOf('.');
         String arch = dot < 0 ? text : text.substring(0, dot);
-        Preset preset = Presets.find(arch).orElseThrow(() -> new VitscopeException(
+        Preset preset = Presets.find(arch).orElseThrow(() -> new InvalidArgumentException("model",
                 "Unknown model '" + text + "'. Valid models: " + String.join(", ", Presets.names())
                         + " (optionally with a pretrained tag, e.g. vit_base_patch16_224.augreg_in21k_ft_in1k)"));
         if (dot < 0) {
@@ -35,7 +37,7 @@ public record ModelRef(String arch, String tag) {
         }
         String tag = text.substring(dot + 1);
         if (!TAG.matcher(tag).matches()) {
-            throw new VitscopeException("Malformed pretrained tag '" + tag + "' in '" + text
+            throw new InvalidArgumentException("model", "Malformed pretrained tag '" + tag + "' in '" + text
                     + "': expected letters, digits, '_' or '-', as in " + preset.name() + "." + preset.defaultTag());
         }
         return new ModelRef(preset.name(), tag);

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.vitscope.VitscopeException;
+import io.vitscope.InvalidArgumentException;
 import io.vitscope.hub.FakeHub;
 import io.vitscope.hub.HubException;
 import io.vitscope.hub.Sha256;
@@ -22,6 +22,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import picocli.CommandLine;
 
 class FetchCommandTest {
@@ -135,8 +137,16 @@ class FetchCommandTest {
     @Test
     void unknownArchitectureListsValidOnes() {
         assertEquals(99, run(false, "vit_enormous"));
-        assertInstanceOf(VitscopeException.class, thrown);
+        assertInstanceOf(InvalidArgumentException.class, thrown);
         assertTrue(thrown.getMessage().contains("Valid models: vit_tiny_patch16_224"), thrown.getMessage());
+    }
+
+    /** An unknown model or a malformed tag is a usage error (2), as predict's --model says, not a failure (1). */
+    @ParameterizedTest
+    @ValueSource(strings = {"vit_enormous", "vit_tiny_patch16_224./x"})
+    void aModelThatCannotBeNamedExitsTwo(String model) {
+        String line = Cli.run("fetch", model).failsWithOneLine(Main.USAGE);
+        assertTrue(line.contains("Unknown model 'vit_enormous'") || line.contains("Malformed pretrained tag '/x'"), line);
     }
 
     @Test

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.vitscope.InvalidArgumentException;
 import io.vitscope.VitscopeException;
 import io.vitscope.hub.HubFetcher.FetchedFile;
 import io.vitscope.hub.HubFetcher.FetchedModel;
@@ -122,7 +123,8 @@ class HubFetcherTest {
 
     @Test
     void unknownArchitectureListsTheValidOnes() {
-        VitscopeException e = assertThrows(VitscopeException.class, () -> ModelRef.parse("vit_giant_patch3_224"));
+        InvalidArgumentException e = assertThrows(InvalidArgumentException.class,
+                () -> ModelRef.parse("vit_giant_patch3_224"));
         assertTrue(e.getMessage().startsWith("Unknown model 'vit_giant_patch3_224'"), e.getMessage());
         assertTrue(e.getMessage().contains("vit_base_patch16_224"), e.getMessage());
         assertTrue(e.getMessage().contains("deit_tiny_patch16_224"), e.getMessage());
@@ -130,8 +132,8 @@ class HubFetcherTest {
 
     @Test
     void tagCannotEscapeTheCacheDirectory() {
-        assertThrows(VitscopeException.class, () -> ModelRef.parse("vit_base_patch16_224./../../etc"));
-        assertThrows(VitscopeException.class, () -> ModelRef.parse("vit_base_patch16_224."));
+        assertThrows(InvalidArgumentException.class, () -> ModelRef.parse("vit_base_patch16_224./../../etc"));
+        assertThrows(InvalidArgumentException.class, () -> ModelRef.parse("vit_base_patch16_224."));
     }
 
     // --- downloads ----------------------------------------------------------------------------------------------
