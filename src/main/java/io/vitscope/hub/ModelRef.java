@@ -1,7 +1,6 @@
 package io.vitscope.hub;
 
 import io.vitscope.InvalidArgumentException;
-
 import io.vitscope.model.Presets;
 import io.vitscope.model.Presets.Preset;
 import java.util.regex.Pattern;
