@@ -77,7 +77,8 @@ final class Runs {
         try (NDManager scope = x.getManager().newSubManager(); Probe probe = Probe.on(vit)) {
             setup.accept(probe);
             EntropyMeter meter = EntropyMeter.install(probe, vit);
-            NDArray logits = vit.forward(x);                                   // (1, K)
+            // Every token, whatever the probe watches: the clean and probed runs then differ only by what it changes.
+            NDArray logits = vit.forwardEveryToken(x);                         // (1, K)
             logits.attach(scope);
             return new Observed(rows(logits)[0], meter.element(0));
         }

@@ -2,6 +2,7 @@ package io.vitscope.model;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import io.vitscope.probe.Frame;
 import io.vitscope.probe.Probe;
@@ -40,6 +41,8 @@ public final class Block extends VitModule {
     /** The residual stream after the MLP branch was added: the block's output. */
     public static final Site POST_MLP = Site.after(Block.class, "post_mlp", MLP_LINE, "x");
 
+    private static final Site ENTRY = Site.entry(Block.class);
+
     private final LayerNorm norm1;
     private final Attention attn;
     private final LayerNorm norm2;
@@ -54,12 +57,30 @@ public final class Block extends VitModule {
 
     @Override
     NDArray apply(Ctx ctx, NDArray x) {
+        return apply(ctx, x, 0);
+    }
+
+    /**
+     * The block, its MLP line computed only for the first {@code rows} tokens of each image (all of them when
+     * {@code rows} is 0 or at least T): the attention line needs every token, since every token's keys and values
+     * reach the class token, but past it each token's row is computed on its own. The last block of a forward whose
+     * output is the prefix tokens needs no more ({@link VisionTransformer}). The block computes every token anyway
+     * when a probe could see past its attention line: a capture of the block, a breakpoint at a later site.
+     *
+     * @return (B, T, D), or (B, rows, D)
+     */
+    NDArray apply(Ctx ctx, NDArray x, int rows) {
         try (Frame f = Probe.enter(this); NDManager scope = ctx.scope().newSubManager()) {
             x = f.arg("x", x);                                         // (B, T, D)
             x.tempAttach(scope);
             Ctx inner = ctx.in(scope);
             x = f.at(PRE_ATTN, x);
             NDArray attnOut = f.at(ATTN_OUT, attn.apply(inner, norm1.apply(inner, x))); // (B, T, D)
+            if (rows > 0 && rows < x.getShape().get(1) && f.seesOnly(ENTRY, PRE_ATTN, ATTN_OUT)) {
+                NDIndex first = new NDIndex().addAllDim().addSliceDim(0, rows);
+                x = x.get(first);                                      // (B, rows, D) views
+                attnOut = attnOut.get(first);
+            }
             x = f.let("x", x.add(attnOut));                            // (B, T, D)
             x = f.at(POST_ATTN, x);
             x = f.at(PRE_MLP, x);

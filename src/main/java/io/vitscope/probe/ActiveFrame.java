@@ -118,6 +118,21 @@ final class ActiveFrame extends Frame implements Hit {
         return false;
     }
 
+    @Override
+    public boolean seesOnly(Site... sites) {
+        if (!captures.isEmpty()) {
+            return false;
+        }
+        for (Breakpoint bp : breakpoints) {
+            for (Site s : bp.sites()) {
+                if (s.owner() == module.getClass() && !java.util.Arrays.asList(sites).contains(s)) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
     private NDArray fire(Site site, String variable, NDArray value) {
         if (breakpoints.isEmpty()) {
             return value;

@@ -311,6 +311,25 @@ public final class Probe implements AutoCloseable {
         return cs == null ? new ActiveFrame(module, first.captures(), first.breakpoints()) : new ActiveFrame(module, cs, bs);
     }
 
+    /**
+     * Whether a started probe on this thread targets any of {@code modules} (a capture, or a breakpoint even while
+     * disabled: it may be enabled mid-forward). Where none does, a forward may leave out work whose results only such
+     * a probe could see. With no probe started anywhere, a single field read.
+     */
+    public static boolean observesAny(List<? extends Probed> modules) {
+        if (ACTIVE.get() == 0) {
+            return false;
+        }
+        for (Probe p : STARTED.get()) {
+            for (Probed m : modules) {
+                if (!p.interestIn(m).none()) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
     /** How many probes are registered as started on the calling thread (what {@link #enter} walks). */
     static int registeredOnThisThread() {
         return STARTED.get().size();

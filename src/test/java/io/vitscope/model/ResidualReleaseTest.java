@@ -23,14 +23,15 @@ class ResidualReleaseTest {
     private static VisionTransformer model;
     private static NDManager manager;
     private static NDArray input; // (2, 3, 32, 32)
-    private static float[] plain; // (2, K) logits without any probe
+    private static float[] plain; // (2, K) logits without any probe, every token computed
 
     @BeforeAll
     static void load() {
         model = Golden.model("tiny");
         manager = NDManager.newBaseManager();
         input = Golden.npy("tiny/input.npy").toNDArray(manager);
-        try (NDArray logits = model.forward(input)) {
+        // Every token: a capture of the last block has it compute all of them too (TokenPruningTest).
+        try (NDArray logits = model.forwardEveryToken(input)) {
             plain = logits.toFloatArray();
         }
     }
@@ -52,6 +53,8 @@ class ResidualReleaseTest {
             for (CallRecord call : blocks.all()) {
                 // reading a freed tensor would throw or crash: every captured output and input must still be there
                 assertEquals(input.getShape().get(0), call.returnValue().getShape().get(0));
+                assertEquals(model.config().numTokens(), call.returnValue().getShape().get(1), "every token, the last "
+                        + "block's too: the capture sees what it would see without pruning");
                 assertTrue(Float.isFinite(call.returnValue().sum().getFloat()), call.path());
                 assertTrue(Float.isFinite(call.arg("x").sum().getFloat()), call.path());
             }
