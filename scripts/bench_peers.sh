@@ -122,11 +122,14 @@ for b in sorted(vit[0]):
           f"{pairs} pairs' ratios; range {min(ratios):.3f}-{max(ratios):.3f})")
 if os.path.exists(f"{log}/peer.txt"):
     print("in one process (PeerBench, ORT spinning as it ships): ms/image medians, vitscope/ORT per round")
-    print(f"{'batch':>5} {'ORT Java':>9} {'vitscope':>9} {'packed':>9} {'vitscope/ORT [95%]':>22} {'packed/ORT [95%]':>22}")
+    print("(every: the packed copy computing the last block for every token, as ORT's graph does)")
+    print(f"{'batch':>5} {'ORT Java':>9} {'vitscope':>9} {'packed':>9} {'every':>9} {'vitscope/ORT [95%]':>22} "
+          f"{'packed/ORT [95%]':>22} {'every/ORT [95%]':>22}")
     for r in re.findall(r"^RESULT peer (.*)$", open(f"{log}/peer.txt").read(), re.M):
-        b, v, pk, o, q, ql, qh, qp, pl, ph = r.split()
-        print(f"{b:>5} {float(o):>9.1f} {float(v):>9.1f} {float(pk):>9.1f} "
-              f"{float(q):>7.3f}x [{float(ql):.3f}, {float(qh):.3f}] {float(qp):>7.3f}x [{float(pl):.3f}, {float(ph):.3f}]")
+        b, v, pk, o, q, ql, qh, qp, pl, ph, e, qe, el, eh = r.split()
+        print(f"{b:>5} {float(o):>9.1f} {float(v):>9.1f} {float(pk):>9.1f} {float(e):>9.1f} "
+              f"{float(q):>7.3f}x [{float(ql):.3f}, {float(qh):.3f}] {float(qp):>7.3f}x [{float(pl):.3f}, {float(ph):.3f}] "
+              f"{float(qe):>7.3f}x [{float(el):.3f}, {float(eh):.3f}]")
 if pt:
     print(f"{'batch':>5} {'PyTorch':>9} {'vitscope':>9} {'vitscope/PyTorch':>17}  (PyTorch once, after the pairs)")
     for b in sorted(pt):

@@ -35,12 +35,14 @@ import java.util.Map;
  * pairs the engines within seconds of each other, so the machine's minute-to-minute drift cancels in the ratio.
  *
  * Prints a human table and machine lines
- * {@code RESULT peer BATCH VITSCOPE_MS PACKED_MS ORT_MS RATIO LO HI PACKED_RATIO LO HI} (ms/image medians, each
- * ratio's median and interval): vitscope is timed with its weights as loaded, and a second copy of the model with
- * its linear weights packed for MKL ({@code VisionTransformer.packWeights}; used up to {@code PackedGemm.MAX_ROWS}
- * rows). ORT's intra-op threads spin after each run by default; its spinning would steal the two cores from the next
- * vitscope forward, so {@code --ort-spinning off} (the default here) makes them block — the setting that is fair to
- * both when they alternate one forward at a time; {@code on} shows what it costs ORT, and is fair with
+ * {@code RESULT peer BATCH VITSCOPE_MS PACKED_MS ORT_MS RATIO LO HI PACKED_RATIO LO HI EVERY_MS EVERY_RATIO LO HI}
+ * (ms/image medians, each ratio's median and interval): vitscope is timed with its weights as loaded; a second copy
+ * of the model with its linear weights packed for MKL ({@code VisionTransformer.packWeights}; used up to
+ * {@code PackedGemm.MAX_ROWS} rows); and that copy computing the last block for every token, as ORT's graph
+ * does ({@code forwardEveryToken}). ORT's intra-op threads spin after each run by default; its spinning would steal
+ * the two cores from the next vitscope forward, so {@code --ort-spinning off} (the default here) makes them block —
+ * the setting that is fair to both when they alternate one forward at a time; {@code on} shows what it costs ORT,
+ * and is fair with
  * {@code --block}.
  */
 public final class PeerBench {
@@ -96,54 +98,62 @@ public final class PeerBench {
                         arch, env.getVersion(), spinning ? "on" : "off", threads, mkl,
                         block > 1 ? "blocks of " + block + " forwards, the first untimed" : "one forward per turn",
                         Bench.loadAverage());
-                System.out.printf(Locale.ROOT, "%5s %9s %9s %9s %9s %17s %9s %17s %7s%n", "batch", "vitscope",
-                        "packed", "ORT", "plain/ORT", "95% interval", "packed/ORT", "95% interval", "rounds");
+                System.out.printf(Locale.ROOT, "%5s %9s %9s %9s %9s %9s %17s %9s %17s %9s %17s %7s%n", "batch",
+                        "vitscope", "packed", "every", "ORT", "plain/ORT", "95% interval", "packed/ORT", "95% interval",
+                        "every/ORT", "95% interval", "rounds");
                 for (int batch : batches) {
                     long[] s = {batch, c.inChans(), c.imgHeight(), c.imgWidth()};
                     float[] data = OrtBench.input(s);
                     double[] vit = new double[rounds];
                     double[] pack = new double[rounds];
                     double[] ort = new double[rounds];
+                    double[] every = new double[rounds];
                     try (OnnxTensor x = OnnxTensor.createTensor(env, FloatBuffer.wrap(data), s);
                          NDManager manager = NDManager.newBaseManager()) {
                         NDArray images = manager.create(data, new Shape(s)); // (B, C, H, W)
                         for (int r = -warmup; r < rounds; r++) {
-                            // Three variants, their order rotated each round: ORT, vitscope, and vitscope's second
-                            // copy with packed weights (which products past PackedGemm.MAX_ROWS rows leave aside).
-                            for (int j = 0; j < 3; j++) {
-                                int v = Math.floorMod(j + r, 3);
+                            // Four variants, their order rotated each round: ORT, vitscope, vitscope's second copy
+                            // with packed weights (which products past PackedGemm.MAX_ROWS rows leave aside), and
+                            // that copy computing the last block for every token, as ORT does.
+                            for (int j = 0; j < 4; j++) {
+                                int v = Math.floorMod(j + r, 4);
                                 double[] ts = new double[block];
                                 for (int k = 0; k < block; k++) {
                                     ts[k] = v == 0 ? timeOrt(session, input, x)
-                                            : timeVit(v == 1 ? model : packed, images);
+                                            : timeVit(v == 1 ? model : packed, images, v == 3);
                                 }
                                 double t = block == 1 ? ts[0]
                                         : Bench.Stats.of(java.util.Arrays.copyOfRange(ts, 1, block)).median();
                                 if (r >= 0) {
-                                    (v == 0 ? ort : v == 1 ? vit : pack)[r] = t / batch;
+                                    (v == 0 ? ort : v == 1 ? vit : v == 2 ? pack : every)[r] = t / batch;
                                 }
                             }
                         }
                     }
                     double[] ratio = new double[rounds];
                     double[] ratioPacked = new double[rounds];
+                    double[] ratioEvery = new double[rounds];
                     for (int r = 0; r < rounds; r++) {
                         ratio[r] = vit[r] / ort[r];
                         ratioPacked[r] = pack[r] / ort[r];
+                        ratioEvery[r] = every[r] / ort[r];
                     }
                     Bench.Stats v = Bench.Stats.of(vit);
                     Bench.Stats p = Bench.Stats.of(pack);
                     Bench.Stats o = Bench.Stats.of(ort);
                     Bench.Stats q = Bench.Stats.of(ratio);
                     Bench.Stats qp = Bench.Stats.of(ratioPacked);
+                    Bench.Stats e = Bench.Stats.of(every);
+                    Bench.Stats qe = Bench.Stats.of(ratioEvery);
                     double[] ci = Bench.medianInterval(ratio);
                     double[] cp = Bench.medianInterval(ratioPacked);
-                    System.out.printf(Locale.ROOT, "%5d %9.1f %9.1f %9.1f %8.3fx %8.3f..%.3fx %8.3fx %8.3f..%.3fx %7d%n",
-                            batch, v.median(), p.median(), o.median(), q.median(), ci[0], ci[1], qp.median(), cp[0],
-                            cp[1], rounds);
-                    System.out.printf(Locale.ROOT, "RESULT peer %d %.3f %.3f %.3f %.4f %.4f %.4f %.4f %.4f %.4f%n",
-                            batch, v.median(), p.median(), o.median(), q.median(), ci[0], ci[1], qp.median(), cp[0],
-                            cp[1]);
+                    double[] ce = Bench.medianInterval(ratioEvery);
+                    System.out.printf(Locale.ROOT, "%5d %9.1f %9.1f %9.1f %9.1f %8.3fx %8.3f..%.3fx %8.3fx %8.3f..%.3fx "
+                            + "%8.3fx %8.3f..%.3fx %7d%n", batch, v.median(), p.median(), e.median(), o.median(),
+                            q.median(), ci[0], ci[1], qp.median(), cp[0], cp[1], qe.median(), ce[0], ce[1], rounds);
+                    System.out.printf(Locale.ROOT, "RESULT peer %d %.3f %.3f %.3f %.4f %.4f %.4f %.4f %.4f %.4f %.3f %.4f "
+                            + "%.4f %.4f%n", batch, v.median(), p.median(), o.median(), q.median(), ci[0], ci[1],
+                            qp.median(), cp[0], cp[1], e.median(), qe.median(), ce[0], ce[1]);
                 }
                 System.out.printf(Locale.ROOT, "load after %.2f%n", Bench.loadAverage());
             }
@@ -157,9 +167,9 @@ public final class PeerBench {
         }
     }
 
-    private static double timeVit(VisionTransformer model, NDArray images) {
+    private static double timeVit(VisionTransformer model, NDArray images, boolean everyToken) {
         long t0 = System.nanoTime();
-        model.forward(images).close();
+        (everyToken ? model.forwardEveryToken(images) : model.forward(images)).close();
         return (System.nanoTime() - t0) / 1e6;
     }
 }

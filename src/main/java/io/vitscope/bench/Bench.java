@@ -128,10 +128,14 @@ public final class Bench {
      * residual adds, copies and the Java side. Next to it, the same forward with the attention statements run one by
      * one on libtorch ({@link io.vitscope.engine.FusedAttention} off), interleaved too: the fused step's gain is the
      * median over rounds of (unfused / fused − 1), with its 95 % interval (NaN where the fused step is unavailable).
+     * Likewise the forward that computes the last block for every token ({@code forwardEveryToken}): the pruned
+     * gain is what leaving out the tokens the logits do not read saves. The replayed products are the forward's own,
+     * the last projection's and MLP's on the prefix tokens only.
      */
     public record Breakdown(Stats linearMsPerImage, double linearGflops, double linearSharePercent,
                             Stats unfusedMsPerImage, double fusedGainPercent, double fusedGainLow,
-                            double fusedGainHigh) {}
+                            double fusedGainHigh, Stats everyTokenMsPerImage, double prunedGainPercent,
+                            double prunedGainLow, double prunedGainHigh) {}
 
     /**
      * What a started probe whose only breakpoints are disabled costs, in absolute time per forward, measured where it
@@ -152,7 +156,7 @@ public final class Bench {
     public record BatchResult(int batch, Stats msPerImage, double gflops, double efficiencyMeasured,
                               double efficiencyEstimatedPeak, Breakdown breakdown, List<ProbeCost> probes) {}
 
-    /** A whole run. */
+    /** A whole run; {@code gflopPerImage} is what a forward computes ({@code VitConfig.forwardFlopsPerImage}). */
     public record Report(String model, String weights, double gflopPerImage, String cpu, int threads,
                          String mkl, int packedLayers, double loadBefore, double loadAfter, Matmul matmul,
                          PeakEstimate peak,
@@ -169,6 +173,7 @@ public final class Bench {
         NONE("no probe"),
         LINEAR("the forward's linear layers alone (x·Wᵀ + b, same shapes and weights)"),
         UNFUSED("the forward with the attention statements on libtorch (FusedAttention off)"),
+        EVERY_TOKEN("the forward with the last block for every token (forwardEveryToken)"),
         DISABLED("started probe, x3 breakpoint on every Attention disabled"),
         CAPTURE_ALL("captureCalls(\"blocks.*.attn\"): every local of all attention calls, cleared each iteration"),
         BREAKPOINT_X3("x3 breakpoint before the softmax of every Attention (LogitScaling)");
@@ -197,7 +202,7 @@ public final class Bench {
         double loadBefore = loadAverage();
         progress.accept("matmul " + MATMUL_SHAPE[0] + "x" + MATMUL_SHAPE[1] + "x" + MATMUL_SHAPE[2]);
         Matmul mm = matmul(MATMUL_SHAPE[0], MATMUL_SHAPE[1], MATMUL_SHAPE[2], 3, options.matmulIterations());
-        double gflop = loaded.config().flopsPerImage() / 1e9;
+        double gflop = loaded.config().forwardFlopsPerImage() / 1e9; // what a forward computes
         PeakEstimate peak = PeakEstimate.ofThisMachine();
         List<BatchResult> results = new ArrayList<>();
         for (int batch : options.batches()) {
@@ -212,15 +217,18 @@ public final class Bench {
             if (linear != null) {
                 double[] unfused = overheads[Variant.UNFUSED.ordinal()];
                 double[] gainCi = unfused == null ? new double[] {Double.NaN, Double.NaN} : medianInterval(unfused);
+                double[] every = overheads[Variant.EVERY_TOKEN.ordinal()];
+                double[] everyCi = medianInterval(every);
                 breakdown = new Breakdown(linear, linearFlopsPerImage() / 1e9 / (linear.median() / 1e3),
                         100 + Stats.of(overheads[Variant.LINEAR.ordinal()]).median(),
                         stats[Variant.UNFUSED.ordinal()], unfused == null ? Double.NaN : Stats.of(unfused).median(),
-                        gainCi[0], gainCi[1]);
+                        gainCi[0], gainCi[1], stats[Variant.EVERY_TOKEN.ordinal()], Stats.of(every).median(),
+                        everyCi[0], everyCi[1]);
             }
             List<ProbeCost> costs = new ArrayList<>();
             if (options.probes()) {
                 for (Variant v : Variant.values()) {
-                    if (v != Variant.NONE && v != Variant.LINEAR && v != Variant.UNFUSED) {
+                    if (v != Variant.NONE && v != Variant.LINEAR && v != Variant.UNFUSED && v != Variant.EVERY_TOKEN) {
                         Stats o = Stats.of(overheads[v.ordinal()]);
                         double[] ci = medianInterval(overheads[v.ordinal()]);
                         costs.add(new ProbeCost(v.label(), v.description, stats[v.ordinal()], o.median(), o.p25(),
@@ -329,9 +337,10 @@ public final class Bench {
     private void measure(int batch, Stats[] stats, double[][] overheads) {
         VisionTransformer model = loaded.model();
         List<Variant> variants = new ArrayList<>(options.probes() ? List.of(Variant.values())
-                : List.of(Variant.NONE, Variant.LINEAR, Variant.UNFUSED));
+                : List.of(Variant.NONE, Variant.LINEAR, Variant.UNFUSED, Variant.EVERY_TOKEN));
         if (!options.breakdown()) {
-            variants.removeAll(List.of(Variant.LINEAR, Variant.UNFUSED)); // the forward alone, as a peer is timed
+            // the forward alone, as a peer is timed
+            variants.removeAll(List.of(Variant.LINEAR, Variant.UNFUSED, Variant.EVERY_TOKEN));
         }
         if (!io.vitscope.engine.FusedAttention.available()) {
             variants.remove(Variant.UNFUSED); // nothing to compare: every forward runs the statements on libtorch
@@ -351,19 +360,20 @@ public final class Bench {
             manager.getEngine().setRandomSeed(0);
             var c = loaded.config();
             NDArray images = manager.randomNormal(new Shape(batch, c.inChans(), c.imgHeight(), c.imgWidth())); // (B, C, H, W)
-            java.util.Map<Integer, NDArray> inputs = new java.util.HashMap<>(); // in-features → (B, T, in)
+            java.util.Map<Integer, NDArray> inputs = new java.util.HashMap<>(); // rows, in-features → (B, rows, in)
             List<Linear> layers = linears(model);
             List<NDArray> layerInputs = new ArrayList<>(); // per linear layer, an input of its shape
             for (Linear l : layers) {
-                layerInputs.add(inputs.computeIfAbsent(l.inFeatures(),
-                        in -> manager.randomNormal(new Shape(batch, c.numTokens(), in))));
+                int rows = tokensThrough(l);
+                layerInputs.add(inputs.computeIfAbsent(rows * 100_000 + l.inFeatures(),
+                        k -> manager.randomNormal(new Shape(batch, rows, l.inFeatures()))));
             }
             for (int round = -options.warmup(); round < rounds; round++) {
                 for (int j = 0; j < variants.size(); j++) {
                     // Rotate the order each round so no variant always runs right after another (cache, allocator).
                     Variant v = variants.get(Math.floorMod(j + round, variants.size()));
                     Probe probe = switch (v) {
-                        case NONE, LINEAR, UNFUSED -> null;
+                        case NONE, LINEAR, UNFUSED, EVERY_TOKEN -> null;
                         case DISABLED -> disabled;
                         case CAPTURE_ALL -> capture;
                         case BREAKPOINT_X3 -> x3;
@@ -382,7 +392,7 @@ public final class Bench {
                     }
                     io.vitscope.engine.FusedAttention.setEnabled(v != Variant.UNFUSED);
                     try {
-                        model.forward(images).close();
+                        (v == Variant.EVERY_TOKEN ? model.forwardEveryToken(images) : model.forward(images)).close();
                     } finally {
                         io.vitscope.engine.FusedAttention.setEnabled(true);
                     }
@@ -435,13 +445,21 @@ public final class Bench {
         return out;
     }
 
-    /** FLOPs per image of the replayed linear layers: 2·T·in·out each. */
+    /** FLOPs per image of the replayed linear layers: 2·rows·in·out each. */
     private double linearFlopsPerImage() {
         double flops = 0;
         for (Linear l : linears(loaded.model())) {
-            flops += 2.0 * loaded.config().numTokens() * l.inFeatures() * l.outFeatures();
+            flops += 2.0 * tokensThrough(l) * l.inFeatures() * l.outFeatures();
         }
         return flops;
+    }
+
+    /** The tokens per image a forward gives a linear layer: the prefix tokens past the last qkv, else all. */
+    private int tokensThrough(Linear l) {
+        var c = loaded.config();
+        String last = "blocks." + (c.depth() - 1) + ".";
+        boolean pruned = l.path().startsWith(last + "mlp.") || l.path().equals(last + "attn.proj");
+        return pruned ? c.numPrefixTokens() : c.numTokens();
     }
 
     /** The forward's linear products alone, through the path the forward takes (packed, sliced or libtorch's). */

@@ -93,6 +93,8 @@ class BenchCommandTest {
         assertTrue(d.get("linearGflops").getAsDouble() > 0, "the linear layers were replayed: " + d);
         assertTrue(!io.vitscope.engine.FusedAttention.available() || d.has("unfusedMsPerImage"),
                 "the unfused forward was timed beside the fused one: " + d);
+        assertTrue(d.getAsJsonObject("everyTokenMsPerImage").get("median").getAsDouble() > 0,
+                "the forward computing every token was timed beside the pruned one: " + d);
     }
 
     @Test

@@ -11,6 +11,7 @@ import io.vitscope.Bound;
 import io.vitscope.Golden;
 import io.vitscope.checkpoint.LoadedModel;
 import io.vitscope.checkpoint.Models;
+import io.vitscope.probe.CallCapture;
 import io.vitscope.probe.Frame;
 import io.vitscope.probe.Probe;
 import java.util.function.Consumer;
@@ -21,8 +22,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * A forward computes the last block's MLP line only for the tokens the output reads (VisionTransformer.keptRows,
- * Block.apply with rows), and only while no probe could see the other tokens there. Watching a pruned tensor would
+ * A forward computes the last block past its keys and values only for the tokens the output reads
+ * (VisionTransformer.keptRows, Block.apply and Attention.apply with rows), and only while no probe could see the
+ * other tokens there. Watching a pruned tensor would
  * turn the pruning off, so the decisions are checked where they are made; the pruned forward's numbers are checked
  * against PyTorch in ModelParityTest and CheckpointParityTest (distilled: two tokens kept).
  */
@@ -115,11 +117,31 @@ class TokenPruningTest {
             assertArrayEquals(new long[] {2, 1, 32}, last.apply(ctx, x, 1).getShape().getShape());
             assertArrayEquals(new long[] {2, 17, 32}, last.apply(ctx, x, 0).getShape().getShape(), "0: every token");
             try (Probe p = Probe.on(model)) {
-                p.breakpoint(last, "pre_attn").exec(h -> { });
-                p.breakpoint(last, "attn_out").exec(h -> { });
-                p.captureCall("blocks.2.attn");
+                long[] seen = new long[2];
+                p.breakpoint(last, "pre_attn").exec(h -> seen[0] = h.get("x").getShape().get(1));
+                p.breakpoint(last, "attn_out").exec(h -> seen[1] = h.get("attn_out").getShape().get(1));
+                CallCapture attn = p.captureCall("blocks.2.attn");
                 assertArrayEquals(new long[] {2, 1, 32}, last.apply(ctx, x, 1).getShape().getShape(),
-                        "sites up to the attention's output see every token anyway");
+                        "the MLP line still narrows");
+                assertArrayEquals(new long[] {17, 17}, seen, "sites up to the attention's output see every token");
+                assertEquals(17, attn.get().returnValue().getShape().get(1), "a captured attention call: every token");
+            }
+            if (io.vitscope.engine.FusedAttention.available()) { // else the statements run on libtorch, every row
+                assertArrayEquals(new long[] {2, 1, 32}, last.attn().apply(ctx, x, 1).getShape().getShape(),
+                        "unobserved, the attention computes the first token's query alone");
+                try (Probe p = Probe.on(model)) {
+                    p.breakpoint(last.attn(), "return").disable();
+                    assertArrayEquals(new long[] {2, 1, 32}, last.attn().apply(ctx, x, 1).getShape().getShape(),
+                            "a disabled breakpoint reads nothing");
+                    p.captureCall("blocks.2.attn.proj");
+                    assertArrayEquals(new long[] {2, 17, 32}, last.attn().apply(ctx, x, 1).getShape().getShape(),
+                            "a captured proj sees every token");
+                }
+            }
+            try (Probe p = Probe.on(model)) {
+                CallCapture proj = p.captureCall("blocks.2.attn.proj");
+                assertArrayEquals(new long[] {2, 1, 32}, last.apply(ctx, x, 1).getShape().getShape());
+                assertEquals(17, proj.get().arg("input").getShape().get(1), "a captured proj: every token");
             }
             try (Probe p = Probe.on(model)) {
                 p.breakpoint(last, "post_mlp").disable();
