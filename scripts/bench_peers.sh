@@ -122,7 +122,7 @@ for b in sorted(vit[0]):
           f"{pairs} pairs' ratios; range {min(ratios):.3f}-{max(ratios):.3f})")
 if os.path.exists(f"{log}/peer.txt"):
     print("in one process (PeerBench, ORT spinning as it ships): ms/image medians, vitscope/ORT per round")
-    print("(every: the packed copy computing the last block for every token, as ORT's graph does)")
+    print("(every: the packed copy computing the last block's MLP for every token, as ORT's graph does)")
     print(f"{'batch':>5} {'ORT Java':>9} {'vitscope':>9} {'packed':>9} {'every':>9} {'vitscope/ORT [95%]':>22} "
           f"{'packed/ORT [95%]':>22} {'every/ORT [95%]':>22}")
     for r in re.findall(r"^RESULT peer (.*)$", open(f"{log}/peer.txt").read(), re.M):

@@ -399,8 +399,8 @@ static void softmax_row_plain(float *row, int n, float scale) {
 
 struct attention_job {
     const float *qkv;
-    float *out, *attn; /* out: (B, M, H·Dh); attn: (B, H, N, N) when the caller keeps it (then M = N), else NULL */
-    int b, n, m, h, dh; /* m: the query rows computed, the first M of the N tokens */
+    float *out, *attn; /* attn: (B, H, N, N) when the caller keeps it, else NULL */
+    int b, n, h, dh;
     float scale;
     int avx2;
     int failed;
@@ -426,10 +426,10 @@ static void copy_streaming(float *dst, const float *src, size_t n) {
 static void attention_heads(void *arg) {
     struct attention_job *j = (struct attention_job *) arg;
     int before = mkl_threads_local(1);
-    int n = j->n, m = j->m, c = j->h * j->dh, ld = 3 * c;
+    int n = j->n, c = j->h * j->dh, ld = 3 * c;
     /* The probabilities are formed in a per-thread scratch that stays in the cache for P·v, and only then copied
      * out when the caller keeps them. */
-    float *scratch = (float *) malloc((size_t) m * n * sizeof(float));
+    float *scratch = (float *) malloc((size_t) n * n * sizeof(float));
     if (scratch == NULL) {
         __atomic_store_n(&j->failed, 1, __ATOMIC_RELAXED);
     } else {
@@ -441,18 +441,17 @@ static void attention_heads(void *arg) {
             const float *v = q + 2 * c;
             float *s = scratch;
             float one = 1.0f, zero = 0.0f;
-            /* S (m × n) = q[0, m) · kᵀ: column-major, Sᵀ = kᵀᵀ… i.e. sgemm("T", "N") on (k, q) as in the linear
-             * layers */
-            sgemm("T", "N", &n, &m, &j->dh, &one, k, &ld, q, &ld, &zero, s, &n);
-            for (int i = 0; i < m; i++) {
+            /* S (n × n) = q · kᵀ: column-major, Sᵀ = kᵀᵀ… i.e. sgemm("T", "N") on (k, q) as in the linear layers */
+            sgemm("T", "N", &n, &n, &j->dh, &one, k, &ld, q, &ld, &zero, s, &n);
+            for (int i = 0; i < n; i++) {
                 if (j->avx2) {
                     softmax_row_avx2(s + (size_t) i * n, n, j->scale);
                 } else {
                     softmax_row_plain(s + (size_t) i * n, n, j->scale);
                 }
             }
-            /* out[b, :, h·dh : (h+1)·dh] (m × dh, row stride c) = P (m × n) · v (n × dh, row stride ld) */
-            sgemm("N", "N", &j->dh, &m, &n, &one, v, &ld, s, &n, &zero, j->out + (size_t) b * m * c + (size_t) h * j->dh,
+            /* out[b, :, h·dh : (h+1)·dh] (n × dh, row stride c) = P (n × n) · v (n × dh, row stride ld) */
+            sgemm("N", "N", &j->dh, &n, &n, &one, v, &ld, s, &n, &zero, j->out + (size_t) b * n * c + (size_t) h * j->dh,
                   &c);
             if (j->attn != NULL) {
                 copy_streaming(j->attn + (size_t) t * n * n, s, (size_t) n * n);
@@ -464,22 +463,21 @@ static void attention_heads(void *arg) {
     mkl_threads_local(before);
 }
 
-/* x (B, M, H·Dh) = merge_heads(softmax(q·kᵀ·scale)·v) from qkv (B, N, 3·H·Dh), for the first M ≤ N queries (every
- * key and value); attn (B, H, N, N) is filled with the probabilities when given (then M = N). Returns 0 on success. */
+/* x (B, N, H·Dh) = merge_heads(softmax(q·kᵀ·scale)·v) from qkv (B, N, 3·H·Dh); attn (B, H, N, N) is filled with the
+ * probabilities when given. Returns 0 on success. */
 JNIEXPORT jint JNICALL Java_io_vitscope_engine_FusedAttention_attention(JNIEnv *env, jclass cls, jobject qkv, jint b,
-                                                                        jint n, jint m, jint h, jint dh, jfloat scale,
+                                                                        jint n, jint h, jint dh, jfloat scale,
                                                                         jobject out, jobject attn, jint threads,
                                                                         jboolean vectorized) {
     (void) cls;
-    if (!sliced_ready() || b < 1 || n < 1 || m < 1 || m > n || h < 1 || dh < 1 || threads < 1
-        || (attn != NULL && m != n)) {
+    if (!sliced_ready() || b < 1 || n < 1 || h < 1 || dh < 1 || threads < 1) {
         return 1;
     }
     jlong c = (jlong) h * dh;
-    struct attention_job j = {.b = b, .n = n, .m = m, .h = h, .dh = dh, .scale = scale,
+    struct attention_job j = {.b = b, .n = n, .h = h, .dh = dh, .scale = scale,
                               .avx2 = vectorized && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")};
     j.qkv = (const float *) address(env, qkv, (jlong) b * n * 3 * c);
-    j.out = (float *) address(env, out, (jlong) b * m * c);
+    j.out = (float *) address(env, out, (jlong) b * n * c);
     j.attn = attn == NULL ? NULL : (float *) address(env, attn, (jlong) b * h * n * n);
     if (j.qkv == NULL || j.out == NULL || (attn != NULL && j.attn == NULL)) {
         return 2;

@@ -38,7 +38,7 @@ import java.util.Map;
  * {@code RESULT peer BATCH VITSCOPE_MS PACKED_MS ORT_MS RATIO LO HI PACKED_RATIO LO HI EVERY_MS EVERY_RATIO LO HI}
  * (ms/image medians, each ratio's median and interval): vitscope is timed with its weights as loaded; a second copy
  * of the model with its linear weights packed for MKL ({@code VisionTransformer.packWeights}; used up to
- * {@code PackedGemm.MAX_ROWS} rows); and that copy computing the last block for every token, as ORT's graph
+ * {@code PackedGemm.MAX_ROWS} rows); and that copy computing the last block's MLP for every token, as ORT's graph
  * does ({@code forwardEveryToken}). ORT's intra-op threads spin after each run by default; its spinning would steal
  * the two cores from the next vitscope forward, so {@code --ort-spinning off} (the default here) makes them block —
  * the setting that is fair to both when they alternate one forward at a time; {@code on} shows what it costs ORT,
@@ -114,7 +114,7 @@ public final class PeerBench {
                         for (int r = -warmup; r < rounds; r++) {
                             // Four variants, their order rotated each round: ORT, vitscope, vitscope's second copy
                             // with packed weights (which products past PackedGemm.MAX_ROWS rows leave aside), and
-                            // that copy computing the last block for every token, as ORT does.
+                            // that copy computing the last block's MLP for every token, as ORT does.
                             for (int j = 0; j < 4; j++) {
                                 int v = Math.floorMod(j + r, 4);
                                 double[] ts = new double[block];

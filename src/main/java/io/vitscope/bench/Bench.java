@@ -128,9 +128,9 @@ public final class Bench {
      * residual adds, copies and the Java side. Next to it, the same forward with the attention statements run one by
      * one on libtorch ({@link io.vitscope.engine.FusedAttention} off), interleaved too: the fused step's gain is the
      * median over rounds of (unfused / fused − 1), with its 95 % interval (NaN where the fused step is unavailable).
-     * Likewise the forward that computes the last block for every token ({@code forwardEveryToken}): the pruned
-     * gain is what leaving out the tokens the logits do not read saves. The replayed products are the forward's own,
-     * the last projection's and MLP's on the prefix tokens only.
+     * Likewise the forward that computes the last block's MLP for every token ({@code forwardEveryToken}): the
+     * pruned gain is what leaving out the tokens the logits do not read saves. The replayed products are the
+     * forward's own, the last MLP's on the prefix tokens only.
      */
     public record Breakdown(Stats linearMsPerImage, double linearGflops, double linearSharePercent,
                             Stats unfusedMsPerImage, double fusedGainPercent, double fusedGainLow,
@@ -173,7 +173,7 @@ public final class Bench {
         NONE("no probe"),
         LINEAR("the forward's linear layers alone (x·Wᵀ + b, same shapes and weights)"),
         UNFUSED("the forward with the attention statements on libtorch (FusedAttention off)"),
-        EVERY_TOKEN("the forward with the last block for every token (forwardEveryToken)"),
+        EVERY_TOKEN("the forward with the last block's MLP for every token (forwardEveryToken)"),
         DISABLED("started probe, x3 breakpoint on every Attention disabled"),
         CAPTURE_ALL("captureCalls(\"blocks.*.attn\"): every local of all attention calls, cleared each iteration"),
         BREAKPOINT_X3("x3 breakpoint before the softmax of every Attention (LogitScaling)");
@@ -454,12 +454,11 @@ public final class Bench {
         return flops;
     }
 
-    /** The tokens per image a forward gives a linear layer: the prefix tokens past the last qkv, else all. */
+    /** The tokens per image a forward gives a linear layer: the prefix tokens in the last MLP, else all. */
     private int tokensThrough(Linear l) {
         var c = loaded.config();
-        String last = "blocks." + (c.depth() - 1) + ".";
-        boolean pruned = l.path().startsWith(last + "mlp.") || l.path().equals(last + "attn.proj");
-        return pruned ? c.numPrefixTokens() : c.numTokens();
+        String lastMlp = "blocks." + (c.depth() - 1) + ".mlp.";
+        return l.path().startsWith(lastMlp) ? c.numPrefixTokens() : c.numTokens();
     }
 
     /** The forward's linear products alone, through the path the forward takes (packed, sliced or libtorch's). */

@@ -180,7 +180,7 @@ public final class BenchCommand implements Callable<Integer> {
 
     static void printText(Report r, PrintWriter out) {
         Bench.Matmul mm = r.matmul();
-        out.println(f("model      %s (%s), %.1f GFLOP/image computed (the last block past its keys on the class token)",
+        out.println(f("model      %s (%s), %.1f GFLOP/image computed (the last MLP on the class token alone)",
                 r.model(), r.weights(), r.gflopPerImage()));
         out.println(f("machine    %s; libtorch threads %d; MKL fast path: %s; packed weights: %s", r.cpu(), r.threads(),
                 r.mkl(), r.packedLayers() > 0 ? r.packedLayers() + " linear layers" : "off"));
@@ -235,7 +235,7 @@ public final class BenchCommand implements Callable<Integer> {
                         + "[95%% CI %+.2f, %+.2f] against the fused step", d.unfusedMsPerImage().median(),
                         d.fusedGainPercent(), d.fusedGainLow(), d.fusedGainHigh()));
             }
-            out.println(f("          last block for every token: %.1f ms/image, %+.2f%% [95%% CI %+.2f, %+.2f] "
+            out.println(f("          last block's MLP for every token: %.1f ms/image, %+.2f%% [95%% CI %+.2f, %+.2f] "
                     + "against the class token alone", d.everyTokenMsPerImage().median(), d.prunedGainPercent(),
                     d.prunedGainLow(), d.prunedGainHigh()));
         }

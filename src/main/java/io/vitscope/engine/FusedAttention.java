@@ -59,16 +59,6 @@ public final class FusedAttention {
      * @param keepAttn whether to return the probabilities too (for a capture), at the cost of writing them out
      */
     public static Result apply(NDArray qkv, int heads, float scale, boolean keepAttn) {
-        return apply(qkv, heads, scale, keepAttn, 0);
-    }
-
-    /**
-     * {@link #apply(NDArray, int, float, boolean)} for the first {@code queries} tokens' queries alone (all of them
-     * when 0 or at least N): {@code x} is (B, queries, C), every token's keys and values attended to. Where only the
-     * class token's row is read (the last block of a forward: VisionTransformer.forward), the other rows need not
-     * be computed. Not with {@code keepAttn}: the probabilities a capture keeps are every query's.
-     */
-    public static Result apply(NDArray qkv, int heads, float scale, boolean keepAttn, int queries) {
         Shape s = qkv.getShape();
         if (!enabled || !available() || s.dimension() != 3 || qkv.getDataType() != DataType.FLOAT32 || heads < 1
                 || s.get(2) % (3L * heads) != 0) {
@@ -80,18 +70,17 @@ public final class FusedAttention {
         if (b < 1 || n < 1 || c < heads || b * heads * n * n > Integer.MAX_VALUE) {
             return null;
         }
-        long m = queries < 1 || queries >= n || keepAttn ? n : queries;
         ByteBuffer in = TensorMemory.of(qkv);
         if (in == null) {
             return null;
         }
-        NDManager manager = qkv.getManager();
-        NDArray x = manager.create(new Shape(b, m, c), DataType.FLOAT32);
-        NDArray attn = keepAttn ? manager.create(new Shape(b, heads, n, n), DataType.FLOAT32) : null;
+        NDManager m = qkv.getManager();
+        NDArray x = m.create(new Shape(b, n, c), DataType.FLOAT32);
+        NDArray attn = keepAttn ? m.create(new Shape(b, heads, n, n), DataType.FLOAT32) : null;
         ByteBuffer xb = TensorMemory.of(x);
         ByteBuffer ab = attn == null ? null : TensorMemory.of(attn);
-        if (xb == null || (attn != null && ab == null) || attention(in, (int) b, (int) n, (int) m, heads,
-                (int) (c / heads), scale, xb, ab, Math.max(1, JniUtils.getNumThreads()), vectorized) != 0) {
+        if (xb == null || (attn != null && ab == null) || attention(in, (int) b, (int) n, heads, (int) (c / heads),
+                scale, xb, ab, Math.max(1, JniUtils.getNumThreads()), vectorized) != 0) {
             x.close();
             if (attn != null) {
                 attn.close();
@@ -101,7 +90,7 @@ public final class FusedAttention {
         return new Result(x, attn);
     }
 
-    private static native int attention(ByteBuffer qkv, int b, int n, int m, int heads, int headDim, float scale,
+    private static native int attention(ByteBuffer qkv, int b, int n, int heads, int headDim, float scale,
             ByteBuffer out, ByteBuffer attn, int threads, boolean vectorized);
 
     /**

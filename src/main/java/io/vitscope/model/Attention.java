@@ -52,29 +52,16 @@ public final class Attention extends VitModule {
     private final double scale; // Dh^-0.5; a float32 forward rounds it to float32 as PyTorch does with timm's scale
     private final Linear qkv;
     private final Linear proj;
-    private final java.util.List<Linear> projOnly;
 
     Attention(int dim, int numHeads, boolean qkvBias) {
         this.numHeads = numHeads;
         this.scale = Math.pow((double) dim / numHeads, -0.5);
         this.qkv = child("qkv", new Linear(dim, dim * 3, qkvBias));
         this.proj = child("proj", new Linear(dim, dim, true));
-        this.projOnly = java.util.List.of(proj);
     }
 
     @Override
     NDArray apply(Ctx ctx, NDArray x) {
-        return apply(ctx, x, 0);
-    }
-
-    /**
-     * The call, its output computed for the first {@code rows} tokens' queries alone (every token when 0 or at
-     * least N) where nothing could see the other rows: the fused step runs (no breakpoint inside), nothing reads this
-     * call's locals or return value (a capture, an enabled breakpoint), and {@code proj} is not probed. Then every key
-     * and value still enters, and the output is (B, rows, C); otherwise (B, N, C). The last block's caller asks for
-     * the class token's row alone ({@link Block#apply(Ctx, NDArray, int)}).
-     */
-    NDArray apply(Ctx ctx, NDArray x, int rows) {
         try (Frame f = Probe.enter(this)) {
             x = f.arg("x", x);                                               // (B, N, C)
             Shape s = x.getShape();
@@ -83,10 +70,9 @@ public final class Attention extends VitModule {
             int C = f.let("C", (int) s.get(2));
             NDArray projected = this.qkv.apply(ctx, x);                       // (B, N, 3C)
             boolean read = f.readsLocals();
-            int queries = !read && rows > 0 && rows < N && !Probe.observesAny(projOnly) ? rows : 0;
             FusedAttention.Result fused = !ctx.training() && !JniUtils.isGradMode()
                     && !f.stopsAtAny(PRE_SOFTMAX, POST_SOFTMAX, Z)
-                    ? FusedAttention.apply(projected, numHeads, (float) scale, read, queries) : null;
+                    ? FusedAttention.apply(projected, numHeads, (float) scale, read) : null;
             if (fused != null && !read) {
                 return f.exit(proj.apply(ctx, fused.x()));                    // nobody reads: no views to make
             }

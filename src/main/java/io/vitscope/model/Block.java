@@ -61,13 +61,11 @@ public final class Block extends VitModule {
     }
 
     /**
-     * The block, computed only for the first {@code rows} tokens of each image past the attention's keys and values
-     * (all tokens when {@code rows} is 0 or at least T): every token's keys and values reach the class token, but
-     * its query, the attention's output and the MLP line are computed row by row. The last block of a forward whose
-     * output is the prefix tokens needs no more ({@link VisionTransformer}). The block computes every token of its
-     * MLP line anyway when a probe could see past its attention line (a capture of the block, a breakpoint at a
-     * later site), and every token of the attention's output when a probe could see that
-     * ({@link Attention#apply(Ctx, NDArray, int)}, or a breakpoint at {@code attn_out}).
+     * The block, its MLP line computed only for the first {@code rows} tokens of each image (all of them when
+     * {@code rows} is 0 or at least T): the attention line needs every token, since every token's keys and values
+     * reach the class token, but past it each token's row is computed on its own. The last block of a forward whose
+     * output is the prefix tokens needs no more ({@link VisionTransformer}). The block computes every token anyway
+     * when a probe could see past its attention line: a capture of the block, a breakpoint at a later site.
      *
      * @return (B, T, D), or (B, rows, D)
      */
@@ -77,14 +75,8 @@ public final class Block extends VitModule {
             x.tempAttach(scope);
             Ctx inner = ctx.in(scope);
             x = f.at(PRE_ATTN, x);
-            long tokens = x.getShape().get(1);
-            boolean narrow = rows > 0 && rows < tokens;
-            // The attention's output rows for the first tokens alone, if nothing here can see it (attn_out)
-            int attnRows = narrow && f.seesOnly(ENTRY, PRE_ATTN) ? rows : 0;
-            NDArray attnOut = f.at(ATTN_OUT, attn.apply(inner, norm1.apply(inner, x), attnRows)); // (B, T, D)
-            if (attnOut.getShape().get(1) < tokens) {
-                x = x.get(new NDIndex().addAllDim().addSliceDim(0, rows)); // (B, rows, D), a view
-            } else if (narrow && f.seesOnly(ENTRY, PRE_ATTN, ATTN_OUT)) {
+            NDArray attnOut = f.at(ATTN_OUT, attn.apply(inner, norm1.apply(inner, x))); // (B, T, D)
+            if (rows > 0 && rows < x.getShape().get(1) && f.seesOnly(ENTRY, PRE_ATTN, ATTN_OUT)) {
                 NDIndex first = new NDIndex().addAllDim().addSliceDim(0, rows);
                 x = x.get(first);                                      // (B, rows, D) views
                 attnOut = attnOut.get(first);

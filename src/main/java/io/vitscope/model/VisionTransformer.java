@@ -156,11 +156,10 @@ public final class VisionTransformer extends VitModule implements AutoCloseable 
     /**
      * Logits for a batch of preprocessed images.
      *
-     * <p>The logits read only the class token (and a distilled model's distillation token), so the last block
-     * computes those tokens alone past its keys and values — their queries' attention, the projection and the MLP —
-     * unless a probe could see the other rows there (a capture of the block, of its attention or MLP, a breakpoint
-     * after its attention's input, the final norm): they would be thrown away ({@link #forwardEveryToken}). Captures
-     * and breakpoints elsewhere see every token.
+     * <p>The logits read only the class token (and a distilled model's distillation token), so unless a probe could
+     * see the last block past its attention line (its MLP line, a capture of the block) or the final norm, the last
+     * block's MLP runs on those tokens alone: the others' rows would be thrown away ({@link #forwardEveryToken}).
+     * Captures and breakpoints elsewhere see every token.
      *
      * @param images (B, C, H, W) float32, normalised as the model's data config says
      * @return (B, K) float32, owned by the images' manager
@@ -170,8 +169,8 @@ public final class VisionTransformer extends VitModule implements AutoCloseable 
     }
 
     /**
-     * {@link #forward}, with the last block computed for every token even where nothing reads the others: the same
-     * logits up to float32 rounding, ≈ 5–6 % slower on ViT-B/16 (docs/benchmarks.md). For two
+     * {@link #forward}, with the last block's MLP line computed for every token even where nothing reads the others:
+     * the same logits up to float32 rounding, ≈ 5 % slower on ViT-B/16 (docs/benchmarks.md). For two
      * forwards that must differ only by what a probe changes, whatever the probe watches (an effect's clean and
      * probed runs), and for benchmarks of what leaving the tokens out saves.
      */
@@ -271,12 +270,16 @@ public final class VisionTransformer extends VitModule implements AutoCloseable 
     }
 
     /**
-     * How many tokens per image the last block must compute past its keys and values: only the class (and
-     * distillation) token when nothing can see the others — a grad-free forward, no probe on the model itself, on
-     * the last block's MLP line or on the final norm (the block and its attention check their own probes:
-     * {@link Block#apply(Ctx, NDArray, int)}). The output reads only those tokens, and every token's query, attention
-     * output, projection and MLP row is computed on its own, so the other rows (6.3 % of ViT-B/16's arithmetic) would
-     * be thrown away; llama.cpp leaves out its last layer's unused tokens the same way. Otherwise 0: every token.
+     * How many tokens per image the last block's MLP line must compute: only the class (and distillation) token
+     * when nothing can see the others — a grad-free forward, no probe on the model itself, on the last block's MLP
+     * line or on the final norm (the block checks its own probes: {@link Block#apply(Ctx, NDArray, int)}). The
+     * output reads only those tokens, and past the last attention line each token's row is computed on its own, so
+     * the other rows of the last MLP (5.3 % of ViT-B/16's arithmetic) would be thrown away; llama.cpp leaves out its
+     * last layer's unused tokens the same way. Otherwise 0: every token.
+     *
+     * <p>The attention line itself still computes every token's query. Its other rows are also unread (1 % more of
+     * ViT-B/16), but a capture of the last attention call needs them all, so leaving them out would have moved that
+     * 1 % into what capturing all attention calls costs (+2.56 % instead of +1.34 % at batch 8, measured).
      */
     int keptRows(Ctx ctx, Frame f) {
         if (ctx.training() || f != Frame.IDLE || JniUtils.isGradMode() || Probe.observesAny(tail)) {

@@ -154,14 +154,11 @@ public record VitConfig(
     }
 
     /**
-     * {@link #flopsPerImage()} less the rows {@code VisionTransformer.forward} leaves out of the last block for every
-     * token but the prefix tokens: their queries' attention (q·kᵀ and attn·v), the projection and the MLP (fc1, fc2).
-     * What a forward with no probe there computes.
+     * {@link #flopsPerImage()} less the rows {@code VisionTransformer.forward} leaves out: the last block's MLP
+     * (fc1, fc2) for every token but the prefix tokens. What a forward with no probe on its last MLP computes.
      */
     public double forwardFlopsPerImage() {
-        double rows = numPatches();
-        double d = embedDim;
-        return flopsPerImage() - rows * (2.0 * numTokens() * d * 2 + 2.0 * d * d + 2.0 * d * mlpHidden() * 2);
+        return flopsPerImage() - 2.0 * numPatches() * embedDim * mlpHidden() * 2;
     }
 
     static void require(boolean ok, String format, Object... args) {

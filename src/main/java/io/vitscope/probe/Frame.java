@@ -72,7 +72,7 @@ public class Frame implements AutoCloseable {
     /**
      * Whether nothing in this call can see it past {@code sites}: no capture (a capture records the locals and the
      * return value), and every breakpoint on this module, enabled or not, stops only at those sites. A module may
-     * then compute the rest differently in ways that only such a probe could notice (the last block on the
+     * then compute the rest differently in ways that only such a probe could notice (the last block's MLP line on the
      * tokens the output reads).
      */
     public boolean seesOnly(Site... sites) {

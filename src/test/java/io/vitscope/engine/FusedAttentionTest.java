@@ -93,43 +93,6 @@ class FusedAttentionTest {
     }
 
     /**
-     * The first {@code queries} tokens' rows alone (the last block of a forward), against the same exact values and
-     * bound as every row: each row attends to every key and value whatever rows are asked for.
-     */
-    @ParameterizedTest(name = "B={0} N={1} heads={2} Dh={3}, {4} queries, {5} threads")
-    @CsvSource({"1, 197, 12, 64, 1, 2", "3, 17, 4, 8, 2, 2", "2, 13, 2, 5, 12, 3", "2, 5, 2, 4, 1, 1"})
-    void theFirstQueriesAloneAreTheFirstRowsOfTheWholeAttention(int b, int n, int heads, int dh, int queries, int t) {
-        JniUtils.setNumThreads(t);
-        int c = heads * dh;
-        float scale = (float) Math.pow(dh, -0.5);
-        try (NDManager m = NDManager.newBaseManager()) {
-            Random r = new Random(b * 1000L + n + queries);
-            float[] data = new float[b * n * 3 * c];
-            for (int i = 0; i < data.length; i++) {
-                data[i] = (float) (r.nextGaussian() * 2);
-            }
-            NDArray qkv = m.create(data, new Shape(b, n, 3 * c));
-            FusedAttention.Result fused = FusedAttention.apply(qkv, heads, scale, false, queries);
-            assertNotNull(fused);
-            assertArrayEquals(new long[] {b, queries, c}, fused.x().getShape().getShape());
-            assertNull(fused.attn());
-            double[] bound = new double[b * n * c];
-            double[] exact = exact(data, b, n, heads, dh, scale, bound, new double[b * heads * n * n],
-                    new double[b * heads * n * n]);
-            double[] firstExact = new double[b * queries * c];
-            double[] firstBound = new double[firstExact.length];
-            for (int bi = 0; bi < b; bi++) {
-                System.arraycopy(exact, bi * n * c, firstExact, bi * queries * c, queries * c);
-                System.arraycopy(bound, bi * n * c, firstBound, bi * queries * c, queries * c);
-            }
-            check(fused.x().toFloatArray(), firstExact, firstBound, queries + " queries");
-            // Probabilities kept for a capture are every query's: then every row is computed.
-            FusedAttention.Result kept = FusedAttention.apply(qkv, heads, scale, true, queries);
-            assertArrayEquals(new long[] {b, n, c}, kept.x().getShape().getShape());
-        }
-    }
-
-    /**
      * Exact attention output (B, N, C) in double, the bound of each element in {@code bound}, and the exact
      * probabilities (B, H, N, N) with theirs in {@code probs} and {@code probBound}.
      */
