@@ -2,6 +2,7 @@ package io.vitscope.predict;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.pytorch.jni.JniUtils;
 import io.vitscope.InvalidArgumentException;
 import io.vitscope.InvalidInputException;
 import io.vitscope.VitscopeException;
@@ -12,10 +13,17 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.IntConsumer;
 
@@ -266,13 +274,12 @@ public final class PredictionRun {
         private final BlockingQueue<Item> queue = new ArrayBlockingQueue<>(prefetch);
         private final Thread thread = new Thread(this::produce, READER_THREAD);
         private final int decoders = Runtime.getRuntime().availableProcessors();
-        private final Gate gate = new Gate(decoders <= ai.djl.pytorch.jni.JniUtils.getNumThreads());
-        private final java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(
-                decoders, r -> {
-                    Thread t = new Thread(r, DECODER_THREAD);
-                    t.setDaemon(true);
-                    return t;
-                });
+        private final Gate gate = new Gate(decoders <= JniUtils.getNumThreads());
+        private final ExecutorService pool = Executors.newFixedThreadPool(decoders, r -> {
+            Thread t = new Thread(r, DECODER_THREAD);
+            t.setDaemon(true);
+            return t;
+        });
         private volatile boolean stopping;
 
         void start() {
@@ -281,10 +288,9 @@ public final class PredictionRun {
         }
 
         /** The files' decodes in flight, in file order: at most {@link #decoders} at a time. */
-        private final java.util.ArrayDeque<java.util.concurrent.Future<List<Input>>> inFlight =
-                new java.util.ArrayDeque<>();
+        private final ArrayDeque<Future<List<Input>>> inFlight = new ArrayDeque<>();
 
-        private void submit(java.util.Iterator<Path> next) {
+        private void submit(Iterator<Path> next) {
             while (inFlight.size() < decoders && next.hasNext()) {
                 Path file = next.next();
                 inFlight.add(pool.submit(() -> {
@@ -298,7 +304,7 @@ public final class PredictionRun {
         private List<Input> next() throws InterruptedException {
             try {
                 return inFlight.poll().get();
-            } catch (java.util.concurrent.ExecutionException e) {
+            } catch (ExecutionException e) {
                 Throwable cause = e.getCause();
                 if (cause instanceof InvalidInputException ie) {
                     throw ie;
@@ -325,7 +331,7 @@ public final class PredictionRun {
         private void produce() {
             List<Input> pending = new ArrayList<>();
             int done = 0;
-            java.util.Iterator<Path> next = files.iterator();
+            Iterator<Path> next = files.iterator();
             try {
                 for (Path file : files) {
                     if (stopping) {
@@ -391,7 +397,7 @@ public final class PredictionRun {
             }
             while (!pool.isTerminated()) {
                 try {
-                    pool.awaitTermination(100, java.util.concurrent.TimeUnit.MILLISECONDS);
+                    pool.awaitTermination(100, TimeUnit.MILLISECONDS);
                 } catch (InterruptedException e) {
                     interrupted = true; // the decoders too
                 }
