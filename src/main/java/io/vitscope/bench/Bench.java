@@ -178,6 +178,9 @@ public final class Bench {
         CAPTURE_ALL("captureCalls(\"blocks.*.attn\"): every local of all attention calls, cleared each iteration"),
         BREAKPOINT_X3("x3 breakpoint before the softmax of every Attention (LogitScaling)");
 
+        /** The variants that time a probe; the others are the plain forward and the breakdown's. */
+        static final java.util.Set<Variant> PROBES = java.util.EnumSet.of(DISABLED, CAPTURE_ALL, BREAKPOINT_X3);
+
         final String description;
 
         Variant(String description) {
@@ -228,7 +231,7 @@ public final class Bench {
             List<ProbeCost> costs = new ArrayList<>();
             if (options.probes()) {
                 for (Variant v : Variant.values()) {
-                    if (v != Variant.NONE && v != Variant.LINEAR && v != Variant.UNFUSED && v != Variant.EVERY_TOKEN) {
+                    if (Variant.PROBES.contains(v)) {
                         Stats o = Stats.of(overheads[v.ordinal()]);
                         double[] ci = medianInterval(overheads[v.ordinal()]);
                         costs.add(new ProbeCost(v.label(), v.description, stats[v.ordinal()], o.median(), o.p25(),
@@ -336,8 +339,10 @@ public final class Bench {
 
     private void measure(int batch, Stats[] stats, double[][] overheads) {
         VisionTransformer model = loaded.model();
-        List<Variant> variants = new ArrayList<>(options.probes() ? List.of(Variant.values())
-                : List.of(Variant.NONE, Variant.LINEAR, Variant.UNFUSED, Variant.EVERY_TOKEN));
+        List<Variant> variants = new ArrayList<>(List.of(Variant.values()));
+        if (!options.probes()) {
+            variants.removeAll(Variant.PROBES);
+        }
         if (!options.breakdown()) {
             // the forward alone, as a peer is timed
             variants.removeAll(List.of(Variant.LINEAR, Variant.UNFUSED, Variant.EVERY_TOKEN));
@@ -360,13 +365,13 @@ public final class Bench {
             manager.getEngine().setRandomSeed(0);
             var c = loaded.config();
             NDArray images = manager.randomNormal(new Shape(batch, c.inChans(), c.imgHeight(), c.imgWidth())); // (B, C, H, W)
-            java.util.Map<Integer, NDArray> inputs = new java.util.HashMap<>(); // rows, in-features → (B, rows, in)
+            java.util.Map<List<Integer>, NDArray> inputs = new java.util.HashMap<>(); // [rows, in] → (B, rows, in)
             List<Linear> layers = linears(model);
             List<NDArray> layerInputs = new ArrayList<>(); // per linear layer, an input of its shape
             for (Linear l : layers) {
                 int rows = tokensThrough(l);
-                layerInputs.add(inputs.computeIfAbsent(rows * 100_000 + l.inFeatures(),
-                        k -> manager.randomNormal(new Shape(batch, rows, l.inFeatures()))));
+                layerInputs.add(inputs.computeIfAbsent(List.of(rows, l.inFeatures()),
+                        k -> manager.randomNormal(new Shape(batch, k.get(0), k.get(1)))));
             }
             for (int round = -options.warmup(); round < rounds; round++) {
                 for (int j = 0; j < variants.size(); j++) {
@@ -457,8 +462,7 @@ public final class Bench {
     /** The tokens per image a forward gives a linear layer: the prefix tokens in the last MLP, else all. */
     private int tokensThrough(Linear l) {
         var c = loaded.config();
-        String lastMlp = "blocks." + (c.depth() - 1) + ".mlp.";
-        return l.path().startsWith(lastMlp) ? c.numPrefixTokens() : c.numTokens();
+        return loaded.model().runsOnPrefixTokens(l) ? c.numPrefixTokens() : c.numTokens();
     }
 
     /** The forward's linear products alone, through the path the forward takes (packed, sliced or libtorch's). */

@@ -289,6 +289,14 @@ public final class VisionTransformer extends VitModule implements AutoCloseable 
     }
 
     /**
+     * Whether a forward that leaves out the tokens the output does not read ({@link #forward}) runs {@code module} on
+     * the prefix tokens alone: the last block's {@code norm2} and MLP, and the final norm.
+     */
+    public boolean runsOnPrefixTokens(VitModule module) {
+        return tail.contains(module);
+    }
+
+    /**
      * Frees a block's input once the block has returned: otherwise every block's residual stream stays in the forward's
      * scope until the forward ends. Only a tensor this forward's scope still owns is freed — not one a capture took
      * over, nor one a breakpoint returned unchanged or brought in from elsewhere.
